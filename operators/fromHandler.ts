@@ -1,0 +1,101 @@
+import { isObservable, Observable } from 'rxjs';
+import { LazySignal } from './lazySignal.js';
+import { assertFunction } from './validate.js';
+
+export interface SignalContext {
+  /** Aborted when the subscription ends before the handler settles. Made on first read. */
+  readonly signal: AbortSignal;
+}
+
+/** A function that returns a value, a Promise or an Observable, and may watch its signal. */
+export type SignalHandler<R> = (context: SignalContext) => R | PromiseLike<R> | Observable<R>;
+
+export interface FromHandlerOptions {
+  /** The reason given to `signal.abort()`, read at teardown; by default an `AbortError`. */
+  readonly abortReason?: () => unknown;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * Runs `fn` on each subscription, hands it an AbortSignal, and emits what it returns: each
+ * value of an Observable, the value a Promise settles to, or a plain value (an array is a plain
+ * value here, not a stream of its items). Unsubscribing before it settles aborts the signal, so
+ * timeouts and cancellation reach promise handlers. A throw or a rejection of any kind becomes
+ * an error notification, never an unhandled rejection.
+ *
+ * @example
+ * ```ts
+ * import { fromHandler, jobTimeout } from 'rxjobs/operators';
+ *
+ * fromHandler(({ signal }) => fetch(url, { signal }).then((r) => r.json()))
+ *   .pipe(jobTimeout(5000))
+ *   .subscribe(console.log);
+ * ```
+ */
+export function fromHandler<R>(
+  fn: SignalHandler<R>,
+  options: FromHandlerOptions = {},
+): Observable<R> {
+  assertFunction('fn', fn);
+  const { abortReason } = options;
+  if (abortReason !== undefined) assertFunction('abortReason', abortReason);
+  return new Observable<R>((subscriber) => {
+    const lazySignal = new LazySignal();
+    let settled = false;
+    const settle = () => {
+      settled = true;
+    };
+    let output: R | PromiseLike<R> | Observable<R>;
+    try {
+      output = fn(lazySignal);
+    } catch (error) {
+      subscriber.error(error);
+      return;
+    }
+    const abortIfUnsettled = () => {
+      if (!settled) lazySignal.abort(abortReason?.());
+    };
+    if (isObservable(output)) {
+      const inner = output.subscribe({
+        next: (value) => subscriber.next(value),
+        error: (error: unknown) => {
+          settle();
+          subscriber.error(error);
+        },
+        complete: () => {
+          settle();
+          subscriber.complete();
+        },
+      });
+      return () => {
+        abortIfUnsettled();
+        inner.unsubscribe();
+      };
+    }
+    if (isThenable(output)) {
+      // Both callbacks are attached at once, so a rejection after unsubscribe is still handled.
+      Promise.resolve(output).then(
+        (value) => {
+          settle();
+          subscriber.next(value);
+          subscriber.complete();
+        },
+        (error: unknown) => {
+          settle();
+          subscriber.error(error);
+        },
+      );
+      return abortIfUnsettled;
+    }
+    subscriber.next(output);
+    subscriber.complete();
+    return undefined;
+  });
+}

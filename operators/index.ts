@@ -1,0 +1,11 @@
+export { priorityMergeMap } from './priorityMergeMap.js';
+export type { PriorityMergeMapOptions } from './priorityMergeMap.js';
+export { backoffDelay, retryBackoff } from './retryBackoff.js';
+export type { BackoffJitter, RetryPolicy } from './retryBackoff.js';
+export { JobTimeoutError, isJobTimeoutError, jobTimeout } from './jobTimeout.js';
+export { fromHandler } from './fromHandler.js';
+export type { SignalHandler } from './fromHandler.js';
+export { cron, InvalidCronExpressionError } from './cron.js';
+export type { CronOptions, Tick } from './cron.js';
+export { every } from './every.js';
+export type { EveryOptions } from './every.js';

@@ -1,0 +1,115 @@
+import {
+  asyncScheduler,
+  type MonoTypeOperatorFunction,
+  retry,
+  type SchedulerLike,
+  timer,
+} from 'rxjs';
+import {
+  assertFiniteAtLeast,
+  assertFunction,
+  assertInteger,
+  assertOneOf,
+  assertScheduler,
+  expectedMessage,
+} from './validate.js';
+
+/** How random noise spreads retries: none, anywhere in [0, d] (`full`), or in [d/2, d] (`equal`). */
+export type BackoffJitter = 'none' | 'full' | 'equal';
+
+export interface RetryPolicy {
+  /** Total attempts, the first included: 1 means no retry. `Infinity` retries for ever. */
+  readonly maxAttempts: number;
+  /** Delay before the first retry, in ms. */
+  readonly initialDelay: number;
+  /** No delay is longer than this, in ms. */
+  readonly maxDelay: number;
+  /** Each retry waits this many times longer than the one before: 1 or more. */
+  readonly backoffFactor: number;
+  readonly jitter?: BackoffJitter;
+  /** Retry only errors this accepts; `attempt` is the number of the attempt that failed. */
+  readonly retryIf?: (error: unknown, attempt: number) => boolean;
+  /** Count attempts from 1 again after the source emits a value. */
+  readonly resetOnSuccess?: boolean;
+}
+
+const JITTERS: readonly BackoffJitter[] = ['none', 'full', 'equal'];
+
+/** Throws a TypeError or RangeError naming the first bad field; returns the policy unchanged. */
+export function validateRetryPolicy(policy: RetryPolicy, name = 'policy'): RetryPolicy {
+  if (typeof policy !== 'object' || policy === null) {
+    throw new TypeError(expectedMessage(name, 'an object', policy));
+  }
+  assertInteger(`${name}.maxAttempts`, policy.maxAttempts, 1, true);
+  assertFiniteAtLeast(`${name}.initialDelay`, policy.initialDelay, 0);
+  assertFiniteAtLeast(`${name}.maxDelay`, policy.maxDelay, 0);
+  assertFiniteAtLeast(`${name}.backoffFactor`, policy.backoffFactor, 1);
+  if (policy.jitter !== undefined) assertOneOf(`${name}.jitter`, policy.jitter, JITTERS);
+  if (policy.retryIf !== undefined) assertFunction(`${name}.retryIf`, policy.retryIf);
+  if (policy.resetOnSuccess !== undefined && typeof policy.resetOnSuccess !== 'boolean') {
+    throw new TypeError(
+      expectedMessage(`${name}.resetOnSuccess`, 'a boolean', policy.resetOnSuccess),
+    );
+  }
+  return policy;
+}
+
+/**
+ * The wait before retry `n` (1 for the first retry): `min(maxDelay, initialDelay *
+ * backoffFactor ** (n - 1))`, then spread by `jitter`. Pure apart from `random`, which tests
+ * may fix.
+ *
+ * @example
+ * ```ts
+ * const policy = { maxAttempts: 5, initialDelay: 1000, maxDelay: 30_000, backoffFactor: 2 };
+ * backoffDelay(policy, 1); // 1000
+ * backoffDelay(policy, 3); // 4000
+ * backoffDelay(policy, 9); // 30000
+ * ```
+ */
+export function backoffDelay(
+  policy: Pick<RetryPolicy, 'initialDelay' | 'maxDelay' | 'backoffFactor' | 'jitter'>,
+  n: number,
+  random: () => number = Math.random,
+): number {
+  const delay = Math.min(policy.maxDelay, policy.initialDelay * policy.backoffFactor ** (n - 1));
+  switch (policy.jitter) {
+    case 'full':
+      return random() * delay;
+    case 'equal':
+      return delay / 2 + (random() * delay) / 2;
+    default:
+      return delay;
+  }
+}
+
+/**
+ * On error, resubscribes to the source after `backoffDelay(policy, n)` for retry n = 1, 2, …,
+ * until `maxAttempts` attempts have failed or `retryIf` declines; then the last error goes
+ * downstream. Built on RxJS's `retry({ count, delay })`, with the delay on `scheduler`.
+ *
+ * @example
+ * ```ts
+ * import { retryBackoff } from 'rxjobs/operators';
+ *
+ * fetchReport$.pipe(
+ *   retryBackoff({ maxAttempts: 5, initialDelay: 1000, maxDelay: 30_000, backoffFactor: 2, jitter: 'full' }),
+ * );
+ * ```
+ */
+export function retryBackoff<T>(
+  policy: RetryPolicy,
+  scheduler: SchedulerLike = asyncScheduler,
+): MonoTypeOperatorFunction<T> {
+  validateRetryPolicy(policy);
+  assertScheduler('scheduler', scheduler);
+  const { retryIf } = policy;
+  return retry<T>({
+    count: policy.maxAttempts - 1,
+    resetOnSuccess: policy.resetOnSuccess ?? false,
+    delay: (error: unknown, retryCount: number) => {
+      if (retryIf !== undefined && !retryIf(error, retryCount)) throw error;
+      return timer(backoffDelay(policy, retryCount), scheduler);
+    },
+  });
+}

@@ -1,0 +1,123 @@
+/**
+ * Argument checks shared by the operators and the scheduler. Every message follows one formula,
+ * naming the option, the value and its type, so a user can tell at a glance what was wrong:
+ * ``Expected `concurrency` to be a whole number from 1 and up, got `0` (number)``.
+ */
+
+/** Renders a value for an error message without throwing on symbols or cyclic objects. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
+  try {
+    return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+/** The one message formula: the option, what it must be, the value and its type. */
+export function expectedMessage(name: string, expectation: string, value: unknown): string {
+  return `Expected \`${name}\` to be ${expectation}, got \`${describeValue(value)}\` (${typeOf(value)})`;
+}
+
+/** Throws a TypeError when the value is not a number, a RangeError when it is out of range. */
+function checkNumber(
+  name: string,
+  value: unknown,
+  expectation: string,
+  inRange: (n: number) => boolean,
+): asserts value is number {
+  if (typeof value !== 'number') throw new TypeError(expectedMessage(name, expectation, value));
+  if (!inRange(value)) throw new RangeError(expectedMessage(name, expectation, value));
+}
+
+/** A whole number from `min` up; `Infinity` is accepted only where `allowInfinity` says so. */
+export function assertInteger(
+  name: string,
+  value: unknown,
+  min: number,
+  allowInfinity = false,
+): asserts value is number {
+  const expectation = `a whole number from ${min} and up${allowInfinity ? ' (or Infinity)' : ''}`;
+  checkNumber(
+    name,
+    value,
+    expectation,
+    (n) => (Number.isInteger(n) && n >= min) || (allowInfinity && n === Number.POSITIVE_INFINITY),
+  );
+}
+
+/** A finite number from `min` up: delays, timeouts, factors. */
+export function assertFiniteAtLeast(
+  name: string,
+  value: unknown,
+  min: number,
+): asserts value is number {
+  checkNumber(
+    name,
+    value,
+    `a finite number from ${min} and up`,
+    (n) => Number.isFinite(n) && n >= min,
+  );
+}
+
+/** Any finite number: priorities, epoch times. */
+export function assertFinite(name: string, value: unknown): asserts value is number {
+  checkNumber(name, value, 'a finite number', Number.isFinite);
+}
+
+export function assertFunction(
+  name: string,
+  value: unknown,
+): asserts value is (...args: never[]) => unknown {
+  if (typeof value !== 'function') throw new TypeError(expectedMessage(name, 'a function', value));
+}
+
+export function assertOneOf<T extends string>(
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+): asserts value is T {
+  if (!allowed.includes(value as T)) {
+    const expectation = `one of ${allowed.map((a) => `'${a}'`).join(', ')}`;
+    const ErrorClass = typeof value === 'string' ? RangeError : TypeError;
+    throw new ErrorClass(expectedMessage(name, expectation, value));
+  }
+}
+
+export function assertNonEmptyString(name: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string')
+    throw new TypeError(expectedMessage(name, 'a non-empty string', value));
+  if (value.trim() === '') throw new RangeError(expectedMessage(name, 'a non-empty string', value));
+}
+
+/** A SchedulerLike is anything with `now()` and `schedule()`: RxJS's own, a TestScheduler, or a wrapper. */
+export function assertScheduler(name: string, value: unknown): void {
+  const candidate = value as { now?: unknown; schedule?: unknown } | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.now !== 'function' ||
+    typeof candidate.schedule !== 'function'
+  ) {
+    throw new TypeError(expectedMessage(name, 'an RxJS SchedulerLike', value));
+  }
+}
+
+/** Epoch milliseconds from a Date or a number; rejects invalid dates. */
+export function toEpochMs(name: string, value: unknown): number {
+  const expectation = 'a Date or epoch milliseconds';
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw new RangeError(expectedMessage(name, expectation, 'Invalid Date'));
+    return ms;
+  }
+  checkNumber(name, value, expectation, Number.isFinite);
+  return value;
+}

@@ -1,11 +1,16 @@
-export { priorityMergeMap } from './priorityMergeMap.js';
-export type { PriorityMergeMapOptions } from './priorityMergeMap.js';
-export { backoffDelay, retryBackoff } from './retryBackoff.js';
-export type { BackoffJitter, RetryPolicy } from './retryBackoff.js';
-export { JobTimeoutError, isJobTimeoutError, jobTimeout } from './jobTimeout.js';
-export { fromHandler } from './fromHandler.js';
-export type { SignalHandler } from './fromHandler.js';
-export { cron, InvalidCronExpressionError } from './cron.js';
 export type { CronOptions, Tick } from './cron.js';
-export { every } from './every.js';
+export {
+  cron,
+  InvalidCronExpressionError,
+  isInvalidCronExpressionError,
+  nextCronFire,
+} from './cron.js';
 export type { EveryOptions } from './every.js';
+export { every } from './every.js';
+export type { SignalHandler } from './fromHandler.js';
+export { fromHandler } from './fromHandler.js';
+export { isJobTimeoutError, JobTimeoutError, jobTimeout } from './jobTimeout.js';
+export type { PriorityMergeMapOptions } from './priorityMergeMap.js';
+export { priorityMergeMap } from './priorityMergeMap.js';
+export type { BackoffJitter, RetryPolicy } from './retryBackoff.js';
+export { backoffDelay, retryBackoff } from './retryBackoff.js';

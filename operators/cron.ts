@@ -1,0 +1,190 @@
+/**
+ * `cron`: a source of ticks at the fire times of a cron expression, read in an explicit time zone
+ * and timed only by an RxJS scheduler, plus the pure query behind it.
+ */
+import { type CronExpression, CronExpressionParser } from 'cron-parser';
+import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
+import { type Tick, timerGuard } from './timerGuard.js';
+import { assertInteger, assertScheduler, expectedMessage, toEpochMs } from './validate.js';
+
+export type { Tick } from './timerGuard.js';
+
+/**
+ * Options for {@link cron}.
+ *
+ * @example
+ * ```ts
+ * const options: CronOptions = { timezone: 'Europe/London', endAt: Date.UTC(2027, 0, 1), maxRuns: 10 };
+ * ```
+ */
+export interface CronOptions {
+  /** IANA time zone the expression is read in. Defaults to `'UTC'`, never the host's zone. */
+  readonly timezone?: string;
+  /** Date or epoch milliseconds; no tick fires before it. */
+  readonly startAt?: Date | number;
+  /** Date or epoch milliseconds; completes when the next fire time would be later. Inclusive. */
+  readonly endAt?: Date | number;
+  /** Completes after this many ticks: a whole number from 1 and up. Defaults to `Infinity`. */
+  readonly maxRuns?: number;
+  /** The only clock and timer used. Defaults to `asyncScheduler`. */
+  readonly scheduler?: SchedulerLike;
+}
+
+/**
+ * Thrown synchronously by {@link cron} and {@link nextCronFire} when the expression does not parse.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   cron('61 * * * *');
+ * } catch (error) {
+ *   if (isInvalidCronExpressionError(error)) console.error(error.expression, error.reason);
+ * }
+ * ```
+ */
+export class InvalidCronExpressionError extends Error {
+  override name = 'InvalidCronExpressionError' as const;
+  readonly expression: string;
+  /** The parser's own explanation. */
+  readonly reason: string;
+
+  constructor(expression: string, reason: string, options?: ErrorOptions) {
+    super(`Invalid cron expression '${expression}': ${reason}`, options);
+    this.expression = expression;
+    this.reason = reason;
+  }
+}
+
+/**
+ * Whether a value is an {@link InvalidCronExpressionError}, by name, so it also holds for errors
+ * from another realm or another copy of this package.
+ *
+ * @example
+ * ```ts
+ * isInvalidCronExpressionError(new InvalidCronExpressionError('x', 'bad')); // true
+ * ```
+ */
+export function isInvalidCronExpressionError(error: unknown): error is InvalidCronExpressionError {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { name?: unknown }).name === 'InvalidCronExpressionError'
+  );
+}
+
+const TIMEZONE_EXPECTATION = "an IANA time zone such as 'America/New_York'";
+
+function assertTimezone(value: unknown): asserts value is string {
+  if (typeof value !== 'string') {
+    throw new TypeError(expectedMessage('timezone', TIMEZONE_EXPECTATION, value));
+  }
+  try {
+    // Intl rejects luxon's extras ('system' is the host's zone); the parse rejects what luxon cannot read.
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    CronExpressionParser.parse('* * * * *', { currentDate: 0, tz: value });
+  } catch {
+    throw new RangeError(expectedMessage('timezone', TIMEZONE_EXPECTATION, value));
+  }
+}
+
+function parseCron(expression: unknown, timezone: string): CronExpression {
+  if (typeof expression !== 'string') {
+    throw new TypeError(expectedMessage('expression', 'a cron expression string', expression));
+  }
+  // cron-parser reads an empty string as '* * * * *'.
+  if (expression.trim() === '') {
+    throw new InvalidCronExpressionError(expression, 'The expression is empty');
+  }
+  try {
+    // A fixed currentDate keeps the parser off the host clock; `H` fields hash from the expression
+    // so every parse of it agrees on the same minutes.
+    return CronExpressionParser.parse(expression, {
+      currentDate: 0,
+      tz: timezone,
+      hashSeed: expression,
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new InvalidCronExpressionError(expression, reason, { cause: error });
+  }
+}
+
+/** Parsed expressions are stateful iterators; resetting before each query lets one be shared. */
+function fireAfter(parsed: CronExpression, time: number): number | undefined {
+  parsed.reset(new Date(time));
+  try {
+    return parsed.next().getTime();
+  } catch {
+    // cron-parser throws when no fire time lies within its search limit, as its own hasNext() assumes.
+    return undefined;
+  }
+}
+
+/**
+ * The first fire time of `expression` strictly after `after`, in epoch milliseconds, or `undefined`
+ * when the parser finds none. Pure: no clock is read.
+ *
+ * @throws {InvalidCronExpressionError} when the expression does not parse.
+ * @throws {TypeError | RangeError} when `after` or `timezone` is invalid.
+ * @example
+ * ```ts
+ * nextCronFire('0 9 * * 1-5', Date.UTC(2026, 0, 2, 12), 'America/New_York');
+ * // Date.UTC(2026, 0, 5, 14): Monday 09:00 in New York
+ * ```
+ */
+export function nextCronFire(
+  expression: string,
+  after: Date | number,
+  timezone = 'UTC',
+): number | undefined {
+  const afterMs = toEpochMs('after', after);
+  assertTimezone(timezone);
+  return fireAfter(parseCron(expression, timezone), afterMs);
+}
+
+/**
+ * Emits a {@link Tick} at each fire time of a cron expression (5 fields, or 6 with seconds first),
+ * computed from `scheduler.now()` in `timezone`. Arguments are checked when `cron` is called.
+ *
+ * The first tick is the first fire time strictly after subscription and at or after `startAt`.
+ * A wake after a missed fire time (a blocked event loop, a suspended machine) emits one tick for
+ * the first missed time, with `firedAt` telling how late it is, then resumes at the first fire time
+ * after now. Across DST changes it follows cron-parser: a local time skipped by spring-forward
+ * fires one gap later (02:30 becomes 03:30), a local time repeated by fall-back fires once.
+ *
+ * @throws {InvalidCronExpressionError} when the expression does not parse.
+ * @throws {TypeError | RangeError} when an option is invalid.
+ * @example
+ * ```ts
+ * // Weekdays at 09:00 in New York, ten times.
+ * cron('0 9 * * 1-5', { timezone: 'America/New_York', maxRuns: 10 }).subscribe((tick) => {
+ *   console.log(new Date(tick.scheduledAt).toISOString());
+ * });
+ * ```
+ */
+export function cron(expression: string, options: CronOptions = {}): Observable<Tick> {
+  const { timezone, startAt, endAt, maxRuns, scheduler } = {
+    timezone: 'UTC',
+    maxRuns: Number.POSITIVE_INFINITY,
+    scheduler: asyncScheduler as SchedulerLike,
+    ...options,
+  };
+  assertTimezone(timezone);
+  assertInteger('maxRuns', maxRuns, 1, true);
+  assertScheduler('scheduler', scheduler);
+  const startMs = startAt === undefined ? Number.NEGATIVE_INFINITY : toEpochMs('startAt', startAt);
+  const endMs = endAt === undefined ? Number.POSITIVE_INFINITY : toEpochMs('endAt', endAt);
+  if (endMs < startMs) {
+    throw new RangeError(
+      expectedMessage('endAt', `no earlier than \`startAt\` (${startMs})`, endAt),
+    );
+  }
+  const parsed = parseCron(expression, timezone);
+  const after = (time: number): number | undefined => fireAfter(parsed, time);
+
+  return timerGuard(
+    // Fire times are whole seconds, so strictly after ceil(startAt) - 1 means at or after startAt.
+    (now) => ({ first: after(Math.max(now, Math.ceil(startMs) - 1)), after }),
+    { scheduler, maxRuns, endAt: endMs },
+  );
+}

@@ -1,0 +1,69 @@
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
+import { assertTimeout } from '../operators/jobTimeout.js';
+import {
+  assertFiniteAtLeast,
+  assertInteger,
+  assertScheduler,
+  expectedMessage,
+} from '../operators/validate.js';
+import type { SchedulerConfig } from './types.js';
+
+export type ResolvedConfig = Required<SchedulerConfig> & { readonly scheduler: SchedulerLike };
+
+const DEFAULTS: ResolvedConfig = {
+  maxWorkers: 4,
+  queueSize: 100,
+  enablePriority: true,
+  enableRetry: true,
+  retryAttempts: 3,
+  retryDelay: 1000,
+  jobTimeout: 30_000,
+  metricsInterval: 10_000,
+  enableCron: true,
+  retention: 1000,
+  scheduler: asyncScheduler,
+};
+
+/** The longest retry delay when a job's policy names none: the seed's own example uses 30 s. */
+export const DEFAULT_MAX_RETRY_DELAY = 30_000;
+export const DEFAULT_BACKOFF_FACTOR = 2;
+
+function assertBoolean(name: string, value: unknown): void {
+  if (typeof value !== 'boolean') throw new TypeError(expectedMessage(name, 'a boolean', value));
+}
+
+/** Fills defaults by spread, never touching the caller's object, and checks every field. */
+export function resolveConfig(config: SchedulerConfig = {}): ResolvedConfig {
+  if (typeof config !== 'object' || config === null) {
+    throw new TypeError(expectedMessage('config', 'an object', config));
+  }
+  for (const key of Object.keys(config)) {
+    if (!(key in DEFAULTS)) {
+      throw new TypeError(
+        expectedMessage(
+          key,
+          `a config field (${Object.keys(DEFAULTS).join(', ')})`,
+          (config as Record<string, unknown>)[key],
+        ),
+      );
+    }
+  }
+  const resolved: ResolvedConfig = { ...DEFAULTS, ...definedFields(config) };
+  assertInteger('maxWorkers', resolved.maxWorkers, 1);
+  assertInteger('queueSize', resolved.queueSize, 1, true);
+  assertBoolean('enablePriority', resolved.enablePriority);
+  assertBoolean('enableRetry', resolved.enableRetry);
+  assertInteger('retryAttempts', resolved.retryAttempts, 1, true);
+  assertFiniteAtLeast('retryDelay', resolved.retryDelay, 0);
+  assertTimeout('jobTimeout', resolved.jobTimeout);
+  assertTimeout('metricsInterval', resolved.metricsInterval);
+  assertBoolean('enableCron', resolved.enableCron);
+  assertInteger('retention', resolved.retention, 0, true);
+  assertScheduler('scheduler', resolved.scheduler);
+  return resolved;
+}
+
+/** `{ maxWorkers: undefined }` means "the default", as it would for a left-out field. */
+function definedFields(config: SchedulerConfig): SchedulerConfig {
+  return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined));
+}

@@ -1,0 +1,102 @@
+import type { JobStatus } from './types.js';
+
+/**
+ * The reason a cancelled job's signal is aborted with, and its `result` rejects with.
+ *
+ * @example
+ * ```ts
+ * handle.result.catch((error) => { if (isJobCancelledError(error)) console.log('cancelled', error.jobId); });
+ * ```
+ */
+export class JobCancelledError extends Error {
+  override name = 'JobCancelledError' as const;
+  readonly jobId: string;
+
+  constructor(jobId: string, why = 'cancelJob() was called') {
+    super(`Job '${jobId}' was cancelled: ${why}`);
+    this.jobId = jobId;
+  }
+}
+
+/**
+ * Thrown by `submitJob` when `queueSize` runs already wait; the job is not accepted.
+ *
+ * @example
+ * ```ts
+ * try { scheduler.submitJob(input); } catch (error) { if (error instanceof QueueFullError) shed(input); }
+ * ```
+ */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError' as const;
+  readonly queueSize: number;
+
+  constructor(queueSize: number) {
+    super(
+      `The queue is full: ${queueSize} runs wait (queueSize ${queueSize}); the job was not accepted`,
+    );
+    this.queueSize = queueSize;
+  }
+}
+
+/**
+ * Thrown by `submitJob` after `stop()` has been called.
+ *
+ * @example
+ * ```ts
+ * await scheduler.stop();
+ * scheduler.submitJob(input); // throws SchedulerStoppedError
+ * ```
+ */
+export class SchedulerStoppedError extends Error {
+  override name = 'SchedulerStoppedError' as const;
+
+  constructor() {
+    super('The scheduler has been stopped; it accepts no more jobs');
+  }
+}
+
+/**
+ * Thrown by `submitJob` when a job with the same id is already stored.
+ *
+ * @example
+ * ```ts
+ * scheduler.submitJob({ id: 'nightly', name: 'report', handler });
+ * scheduler.submitJob({ id: 'nightly', name: 'report', handler }); // throws DuplicateJobIdError
+ * ```
+ */
+export class DuplicateJobIdError extends Error {
+  override name = 'DuplicateJobIdError' as const;
+  readonly jobId: string;
+
+  constructor(jobId: string) {
+    super(`Expected \`id\` to be unused, got '${jobId}' (string), which names a stored job`);
+    this.jobId = jobId;
+  }
+}
+
+/** How one child of a batch ended. */
+export interface BatchChildOutcome {
+  readonly id: string;
+  readonly status: Extract<JobStatus, 'completed' | 'failed' | 'cancelled'>;
+  readonly result?: unknown;
+  readonly error?: unknown;
+}
+
+/**
+ * A batch's error when any child finally failed or was cancelled, raised once every child settled.
+ *
+ * @example
+ * ```ts
+ * batch.result.catch((error: BatchError) => error.outcomes.filter((o) => o.status !== 'completed'));
+ * ```
+ */
+export class BatchError extends Error {
+  override name = 'BatchError' as const;
+  readonly outcomes: readonly BatchChildOutcome[];
+
+  constructor(batchId: string, outcomes: readonly BatchChildOutcome[]) {
+    const failed = outcomes.filter((outcome) => outcome.status !== 'completed').length;
+    super(`Batch '${batchId}' failed: ${failed} of ${outcomes.length} children did not complete`);
+    this.outcomes = outcomes;
+  }
+}

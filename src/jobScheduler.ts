@@ -1,0 +1,645 @@
+import { randomUUID } from 'node:crypto';
+import {
+  defer,
+  EMPTY,
+  filter,
+  from,
+  merge,
+  mergeMap,
+  Observable,
+  type SchedulerLike,
+  Subject,
+  type Subscription,
+  scan,
+  takeWhile,
+} from 'rxjs';
+import { at } from '../operators/at.js';
+import { cron, nextCronFire } from '../operators/cron.js';
+import { every } from '../operators/every.js';
+import { isJobTimeoutError } from '../operators/jobTimeout.js';
+import { priorityMergeMap } from '../operators/priorityMergeMap.js';
+import { backoffDelay } from '../operators/retryBackoff.js';
+import type { Tick } from '../operators/timerGuard.js';
+import { expectedMessage } from '../operators/validate.js';
+import { type ResolvedConfig, resolveConfig } from './config.js';
+import {
+  type BatchChildOutcome,
+  BatchError,
+  DuplicateJobIdError,
+  JobCancelledError,
+  QueueFullError,
+  SchedulerStoppedError,
+} from './errors.js';
+import { type JobSpec, toJobSpec } from './jobSpec.js';
+import { LiveJob, type QueuedRun } from './liveJob.js';
+import { type JobStore, MemoryStore } from './memoryStore.js';
+import { MetricsFold } from './metricsFold.js';
+import { type AttemptHooks, type AttemptOutcome, runAttempt } from './runAttempt.js';
+import { StopCoordinator } from './stopCoordinator.js';
+import type {
+  JobEvent,
+  JobHandle,
+  JobInput,
+  JobSnapshot,
+  JobStatus,
+  SchedulerConfig,
+  SchedulerMetrics,
+  StopOptions,
+  StopReport,
+} from './types.js';
+
+type EventFields = Partial<Omit<JobEvent, 'type' | 'jobId' | 'at' | 'status' | 'previous'>>;
+
+/**
+ * The seed's JobScheduler as a reactive pipeline: submissions are runs pushed into a Subject,
+ * timers (`at`, `cron`, `every`) push the runs of delayed and repeating jobs, and every run
+ * flows through `priorityMergeMap(runAttempt, { concurrency: maxWorkers })`. The pipeline's
+ * output is `events$`; the job store and the metrics are folds over it.
+ *
+ * @example
+ * ```ts
+ * const scheduler = new JobScheduler({ maxWorkers: 4, queueSize: 100 });
+ * await scheduler.start();
+ * const job = scheduler.submitJob({
+ *   name: 'process_data',
+ *   priority: Priority.High,
+ *   payload: 'user_data',
+ *   handler: async (data) => `Processed: ${data}`,
+ * });
+ * console.log(await job.result); // 'Processed: user_data'
+ * await scheduler.stop({ drain: true });
+ * ```
+ */
+export class JobScheduler {
+  /** Every job transition, hot. Completes after `stop()`. */
+  readonly events$: Observable<JobEvent>;
+  /** A snapshot every `metricsInterval` of scheduler time after `start()`, and a last one on stop. */
+  readonly metrics$: Observable<SchedulerMetrics>;
+
+  readonly #config: ResolvedConfig;
+  readonly #scheduler: SchedulerLike;
+  readonly #events = new Subject<JobEvent>();
+  readonly #metricsSnapshots = new Subject<SchedulerMetrics>();
+  readonly #runs = new Subject<QueuedRun>();
+  readonly #store: JobStore;
+  readonly #metrics: MetricsFold;
+  readonly #live = new Map<string, LiveJob>();
+  readonly #hooks: AttemptHooks;
+  #state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  /** Runs submitted before `start()`, released in priority order when it is called. */
+  #waitingForStart: QueuedRun[] = [];
+  #pipeline: Subscription | undefined;
+  #metricsTimer: Subscription | undefined;
+  #queuedRuns = 0;
+  #activeBatches = 0;
+  #stop: StopCoordinator | undefined;
+
+  constructor(config: SchedulerConfig = {}) {
+    this.#config = resolveConfig(config);
+    this.#scheduler = this.#config.scheduler;
+    this.#store = new MemoryStore(this.#config.retention);
+    this.#metrics = new MetricsFold(this.#config.maxWorkers, this.#scheduler.now());
+    // The folds subscribe first, so any subscriber that reacts to an event already sees its effect.
+    const fold = <S extends { apply(event: JobEvent): void }>(state: S) =>
+      this.#events.pipe(
+        scan((folded: S, event: JobEvent) => {
+          folded.apply(event);
+          return folded;
+        }, state),
+      );
+    merge(fold(this.#store), fold(this.#metrics)).subscribe();
+    this.events$ = this.#events.asObservable();
+    this.metrics$ = this.#metricsSnapshots.asObservable();
+    this.#hooks = {
+      scheduler: this.#scheduler,
+      started: (run, waitTime) => {
+        this.#queuedRuns -= 1;
+        return this.#transition(run.job, 'started', 'running', {
+          run: run.run,
+          attempt: run.attempt,
+          waitTime,
+        });
+      },
+      ended: (run, outcome) => this.#attemptEnded(run, outcome),
+      cancelled: (run, reason, final, execTime) =>
+        this.#transition(run.job, 'cancelled', final ? 'cancelled' : this.#idleStatus(run.job), {
+          run: run.run,
+          attempt: run.attempt,
+          error: reason,
+          execTime,
+          final,
+        }),
+    };
+  }
+
+  /**
+   * Starts the workers. Jobs submitted before it run now, highest priority first. With the
+   * in-memory store it takes effect at once: the returned Promise is already settled.
+   */
+  start(): Promise<void> {
+    if (this.#state !== 'idle') return Promise.resolve();
+    this.#state = 'running';
+    const { maxWorkers, enablePriority, metricsInterval } = this.#config;
+    this.#pipeline = this.#runs
+      .pipe(
+        priorityMergeMap((run: QueuedRun) => runAttempt(run, this.#hooks), {
+          concurrency: maxWorkers,
+          priority: enablePriority ? (run: QueuedRun) => run.job.spec.priority : () => 0,
+        }),
+      )
+      .subscribe({
+        next: (event) => this.#events.next(event),
+        error: (error) => this.#events.error(error),
+      });
+    if (metricsInterval !== Number.POSITIVE_INFINITY) {
+      this.#metricsTimer = every(metricsInterval, { scheduler: this.#scheduler }).subscribe(() =>
+        this.#publishMetrics(),
+      );
+    }
+    const waiting = this.#waitingForStart;
+    this.#waitingForStart = [];
+    // A stable sort: equal priorities keep their submission order.
+    if (enablePriority) waiting.sort((a, b) => b.job.spec.priority - a.job.spec.priority);
+    for (const run of waiting) this.#runs.next(run);
+    return Promise.resolve();
+  }
+
+  /**
+   * Accepts a job, or throws without storing anything: a `TypeError` or `RangeError` naming the
+   * bad field, `DuplicateJobIdError`, `QueueFullError`, `InvalidCronExpressionError` or
+   * `SchedulerStoppedError`.
+   */
+  submitJob<P = unknown, R = unknown>(input: JobInput<P, R>): JobHandle<R> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') throw new SchedulerStoppedError();
+    const spec = toJobSpec(input as JobInput, this.#config);
+    this.#checkIds(spec);
+    this.#checkCapacity(spec);
+    const job = this.#accept(spec, undefined);
+    this.#begin(job);
+    return this.#handle(job) as JobHandle<R>;
+  }
+
+  /** Cancels a job that has not ended; false when there is no such job or it has ended. */
+  cancelJob(id: string): boolean {
+    const job = this.#live.get(id);
+    if (job === undefined) return false;
+    this.#cancel(job, new JobCancelledError(id));
+    return true;
+  }
+
+  getJobStatus(id: string): JobSnapshot | undefined {
+    return this.#store.get(id);
+  }
+
+  /** Snapshots in submission order, all or those with one status. */
+  listJobs(status?: JobStatus): JobSnapshot[] {
+    return this.#store.list(status);
+  }
+
+  getMetrics(): SchedulerMetrics {
+    return this.#metrics.snapshot();
+  }
+
+  /**
+   * Stops intake at once, then ends every job: with `drain`, queued jobs run first; running
+   * jobs get `timeout` ms before their signals are aborted. Resolves with a report of the jobs it
+   * cancelled; afterwards no timer is left, and `events$` and `metrics$` have completed.
+   */
+  stop(options: StopOptions = {}): Promise<StopReport> {
+    if (this.#stop !== undefined) return this.#stop.report;
+    const { drain = false, timeout = this.#config.jobTimeout } = options;
+    if (typeof drain !== 'boolean')
+      throw new TypeError(expectedMessage('drain', 'a boolean', drain));
+    if (typeof timeout !== 'number' || !(timeout >= 0)) {
+      const ErrorClass = typeof timeout === 'number' ? RangeError : TypeError;
+      throw new ErrorClass(
+        expectedMessage('timeout', 'a number of ms from 0 and up, or Infinity', timeout),
+      );
+    }
+    const wasIdle = this.#state === 'idle';
+    this.#state = 'stopping';
+    const stop = new StopCoordinator(this.#events, this.#scheduler, {
+      isIdle: () =>
+        this.#queuedRuns === 0 && this.#metrics.busyWorkers === 0 && this.#activeBatches === 0,
+      onDeadline: () => this.#cancelAll('stop() deadline passed'),
+      onFinished: () => this.#finish(),
+      nameOf: (id) => this.#store.get(id)?.name ?? '',
+    });
+    this.#stop = stop;
+    // Nothing that waits on time will run: those jobs end now. Batches in flight may finish.
+    for (const job of [...this.#live.values()]) {
+      const waitsOnTime = job.spec.timing.kind !== 'now' || job.backoffs.size > 0;
+      if (job.spec.type === 'batch' || job.parentId !== undefined) continue;
+      if (waitsOnTime) this.#endSource(job, 'stop() was called');
+    }
+    if (!drain) this.#cancelAll('stop() was called');
+    else if (wasIdle) this.start();
+    stop.begin(timeout);
+    return stop.report;
+  }
+
+  #finish(): void {
+    this.#state = 'stopped';
+    this.#publishMetrics();
+    this.#metricsTimer?.unsubscribe();
+    this.#pipeline?.unsubscribe();
+    this.#metricsSnapshots.complete();
+    this.#events.complete();
+  }
+
+  #publishMetrics(): void {
+    this.#metrics.tick(this.#scheduler.now());
+    this.#metricsSnapshots.next(this.#metrics.snapshot());
+  }
+
+  #checkIds(spec: JobSpec): void {
+    const seen = new Set<string>();
+    const check = (candidate: JobSpec): void => {
+      if (candidate.id !== undefined) {
+        if (
+          seen.has(candidate.id) ||
+          this.#live.has(candidate.id) ||
+          this.#store.get(candidate.id) !== undefined
+        ) {
+          throw new DuplicateJobIdError(candidate.id);
+        }
+        seen.add(candidate.id);
+      }
+      for (const child of candidate.children) check(child);
+    };
+    check(spec);
+  }
+
+  #checkCapacity(spec: JobSpec): void {
+    if (spec.timing.kind !== 'now') return;
+    const needed = spec.type === 'batch' ? Math.min(spec.children.length, spec.concurrency) : 1;
+    if (this.#queuedRuns + needed > this.#config.queueSize)
+      throw new QueueFullError(this.#config.queueSize);
+  }
+
+  /** Stores the job (and a batch's children) with a `submitted` event. */
+  #accept(spec: JobSpec, parentId: string | undefined): LiveJob {
+    const job = new LiveJob(spec, spec.id ?? randomUUID(), parentId);
+    const now = this.#scheduler.now();
+    const { timing } = spec;
+    if (timing.kind === 'once') job.nextRunAt = timing.startTime;
+    else if (timing.kind === 'interval') job.nextRunAt = timing.startTime ?? now + timing.every;
+    else if (timing.kind === 'cron')
+      job.nextRunAt = nextCronFire(timing.cronExpr, now, timing.timezone);
+    this.#live.set(job.id, job);
+    const snapshot: JobSnapshot = {
+      id: job.id,
+      name: spec.name,
+      type: spec.type,
+      priority: spec.priority,
+      status: 'pending',
+      attempts: 0,
+      createdAt: now,
+      runs: 0,
+      ...(job.nextRunAt === undefined ? {} : { nextRunAt: job.nextRunAt }),
+      ...(parentId === undefined ? {} : { parentId }),
+    };
+    this.#emit(
+      this.#transition(job, 'submitted', 'pending', {
+        job: snapshot,
+        priority: spec.priority,
+        attempt: 0,
+        run: 0,
+      }),
+    );
+    if (spec.type === 'batch')
+      job.children = spec.children.map((child) => this.#accept(child, job.id));
+    return job;
+  }
+
+  /** Arms whatever makes the job's runs. */
+  #begin(job: LiveJob): void {
+    const { timing } = job.spec;
+    const scheduler = this.#scheduler;
+    const fire = (tick: Tick, nextRunAt: number | undefined) => this.#fire(job, tick, nextRunAt);
+    const sourceDone = () => this.#sourceDone(job);
+    switch (timing.kind) {
+      case 'now':
+        if (job.spec.type === 'batch') this.#runBatch(job);
+        else {
+          job.runs = 1;
+          job.sourceDone = true;
+          this.#enqueue(job, 1, 1);
+        }
+        return;
+      case 'once':
+        job.source = at(timing.startTime, scheduler).subscribe({
+          next: (tick) => {
+            job.sourceDone = true;
+            fire(tick, undefined);
+          },
+        });
+        return;
+      case 'cron':
+        job.source = cron(timing.cronExpr, { timezone: timing.timezone, scheduler }).subscribe({
+          next: (tick) =>
+            fire(tick, nextCronFire(timing.cronExpr, tick.scheduledAt, timing.timezone)),
+          complete: sourceDone,
+        });
+        return;
+      case 'interval': {
+        const { every: period, maxRuns, startTime } = timing;
+        const options =
+          startTime === undefined
+            ? { maxRuns, scheduler }
+            : { maxRuns, scheduler, startAt: startTime };
+        job.source = every(period, options).subscribe({
+          next: (tick) =>
+            fire(tick, tick.index + 1 < maxRuns ? tick.scheduledAt + period : undefined),
+          complete: sourceDone,
+        });
+        return;
+      }
+    }
+  }
+
+  /** A timer fired: queue a run, or skip it per `overlap` and a full queue. */
+  #fire(job: LiveJob, tick: Tick, nextRunAt: number | undefined): void {
+    const run = tick.index + 1;
+    job.runs = run;
+    job.nextRunAt = nextRunAt;
+    const repeating = job.spec.type === 'cron' || job.spec.type === 'recurring';
+    if (!repeating) {
+      this.#enqueue(job, run, 1);
+      return;
+    }
+    const busy = job.busy || job.deferredRuns.length > 0;
+    const full = this.#queuedRuns >= this.#config.queueSize;
+    if ((busy && job.spec.overlap === 'skip') || full) {
+      this.#emit(
+        this.#transition(job, 'skipped', job.status, {
+          run,
+          attempt: 0,
+          reason: full ? 'queue-full' : 'overlap',
+          ...(nextRunAt === undefined ? {} : { nextRunAt }),
+        }),
+      );
+      return;
+    }
+    if (busy && job.spec.overlap === 'queue') job.deferredRuns.push(run);
+    else this.#enqueue(job, run, 1);
+  }
+
+  #enqueue(job: LiveJob, run: number, attempt: number): void {
+    const queued: QueuedRun = {
+      job,
+      run,
+      attempt,
+      queuedAt: this.#scheduler.now(),
+      cancelled: false,
+    };
+    job.queued.add(queued);
+    this.#queuedRuns += 1;
+    const nextRunAt = job.nextRunAt;
+    this.#emit(
+      this.#transition(job, 'queued', job.running.size > 0 ? 'running' : 'queued', {
+        run,
+        attempt,
+        priority: job.spec.priority,
+        ...(nextRunAt === undefined ? {} : { nextRunAt }),
+      }),
+    );
+    if (this.#state === 'idle') this.#waitingForStart.push(queued);
+    else this.#runs.next(queued);
+  }
+
+  /** Decides what a finished attempt means: a retry, or the end of its run. */
+  #attemptEnded(run: QueuedRun, outcome: AttemptOutcome): JobEvent {
+    const { job } = run;
+    const common = { run: run.run, attempt: run.attempt, execTime: outcome.execTime };
+    if (outcome.ok) return this.#runEnded(job, 'completed', { ...common, result: outcome.result });
+    const { error } = outcome;
+    const timedOut = isJobTimeoutError(error);
+    const policy = job.spec.retryPolicy;
+    const retry =
+      this.#state === 'running' &&
+      run.attempt < policy.maxAttempts &&
+      (policy.retryIf === undefined || safeRetryIf(policy.retryIf, error, run.attempt));
+    if (!retry) return this.#runEnded(job, 'failed', { ...common, error, timedOut });
+    const delay = backoffDelay(policy, run.attempt);
+    const retryAt = this.#scheduler.now() + delay;
+    // The backoff holds no worker: the next attempt re-enters the queue when its timer fires.
+    const backoff = at(retryAt, this.#scheduler).subscribe(() => {
+      job.backoffs.delete(backoff);
+      this.#enqueue(job, run.run, run.attempt + 1);
+    });
+    job.backoffs.add(backoff);
+    return this.#transition(job, 'retrying', job.running.size > 0 ? 'running' : 'retrying', {
+      ...common,
+      error,
+      timedOut,
+      retryAt,
+    });
+  }
+
+  /** A run completed or failed for good. The job ends with it unless more runs will come. */
+  #runEnded(job: LiveJob, type: 'completed' | 'failed', fields: EventFields): JobEvent {
+    job.lastOutcome = type;
+    if (type === 'completed') job.lastResult = fields.result;
+    else job.lastError = fields.error;
+    // A run held back by `overlap: 'queue'` takes this one's place in the queue.
+    const deferred = job.deferredRuns.shift();
+    if (deferred !== undefined) this.#enqueue(job, deferred, 1);
+    const final = job.sourceDone && !job.busy;
+    const event = this.#transition(job, type, final ? type : this.#idleStatus(job), {
+      ...fields,
+      final,
+    });
+    if (final)
+      this.#settle(job, type === 'completed', type === 'completed' ? fields.result : fields.error);
+    return event;
+  }
+
+  /** A repeating job's source ran out: end the job now if no run is in flight. */
+  #sourceDone(job: LiveJob): void {
+    job.sourceDone = true;
+    job.source = undefined;
+    if (job.busy || job.deferredRuns.length > 0 || job.settled) return;
+    const type = job.lastOutcome ?? 'completed';
+    const ok = type === 'completed';
+    this.#emit(
+      this.#transition(job, type, type, {
+        run: job.runs,
+        attempt: 0,
+        final: true,
+        ...(ok ? { result: job.lastResult } : { error: job.lastError }),
+      }),
+    );
+    this.#settle(job, ok, ok ? job.lastResult : job.lastError);
+  }
+
+  /** What a job that has not ended is doing, judged by its runs in flight. */
+  #idleStatus(job: LiveJob): JobStatus {
+    if (job.running.size > 0) return 'running';
+    if (job.queued.size > 0) return 'queued';
+    if (job.backoffs.size > 0) return 'retrying';
+    return 'pending';
+  }
+
+  #runBatch(batch: LiveJob): void {
+    this.#activeBatches += 1;
+    const outcomes: BatchChildOutcome[] = [];
+    const childDone$ = (child: LiveJob, index: number) =>
+      new Observable<never>((subscriber) => {
+        child.onSettled = (outcome) => {
+          outcomes[index] = outcome;
+          subscriber.complete();
+        };
+        child.runs = 1;
+        child.sourceDone = true;
+        this.#enqueue(child, 1, 1);
+      });
+    batch.source = from(batch.children.map((child, index) => [child, index] as const))
+      .pipe(mergeMap(([child, index]) => childDone$(child, index), batch.spec.concurrency))
+      .subscribe({
+        complete: () => {
+          this.#activeBatches -= 1;
+          batch.source = undefined;
+          const failed = outcomes.some((outcome) => outcome.status !== 'completed');
+          const result = failed
+            ? new BatchError(batch.id, outcomes)
+            : outcomes.map((outcome) => outcome.result);
+          const type = failed ? 'failed' : 'completed';
+          this.#emit(
+            this.#transition(batch, type, type, {
+              run: 1,
+              attempt: 0,
+              final: true,
+              ...(failed ? { error: result } : { result }),
+            }),
+          );
+          this.#settle(batch, !failed, result);
+        },
+      });
+  }
+
+  /** Ends a job for good: its timers stop, queued runs are skipped, running attempts aborted. */
+  #cancel(job: LiveJob, reason: JobCancelledError): void {
+    if (job.settled) return;
+    if (job.spec.type === 'batch' && job.source !== undefined) {
+      this.#activeBatches -= 1;
+    }
+    this.#stopRuns(job);
+    for (const child of job.children) this.#cancel(child, reason);
+    const attempts = [...job.running];
+    if (attempts.length === 0) {
+      this.#emit(
+        this.#transition(job, 'cancelled', 'cancelled', {
+          run: job.runs,
+          attempt: 0,
+          error: reason,
+          final: true,
+        }),
+      );
+    } else {
+      attempts.forEach((attempt, index) => attempt.cancel(reason, index === attempts.length - 1));
+    }
+    this.#settle(job, false, reason);
+  }
+
+  /** Stops everything that would make or run another attempt of the job, except running ones. */
+  #stopRuns(job: LiveJob): void {
+    job.source?.unsubscribe();
+    job.source = undefined;
+    job.sourceDone = true;
+    for (const backoff of job.backoffs) backoff.unsubscribe();
+    job.backoffs.clear();
+    job.deferredRuns.length = 0;
+    for (const run of job.queued) {
+      run.cancelled = true;
+      this.#queuedRuns -= 1;
+    }
+    job.queued.clear();
+  }
+
+  /** At stop: a job waiting on a timer ends now; one with a run in flight ends with that run. */
+  #endSource(job: LiveJob, why: string): void {
+    if (job.running.size === 0 && job.queued.size === 0) {
+      this.#cancel(job, new JobCancelledError(job.id, why));
+      return;
+    }
+    job.source?.unsubscribe();
+    job.source = undefined;
+    job.sourceDone = true;
+    for (const backoff of job.backoffs) backoff.unsubscribe();
+    job.backoffs.clear();
+    job.deferredRuns.length = 0;
+  }
+
+  #cancelAll(why: string): void {
+    for (const job of [...this.#live.values()]) {
+      if (job.parentId === undefined) this.#cancel(job, new JobCancelledError(job.id, why));
+    }
+  }
+
+  #settle(job: LiveJob, ok: boolean, value: unknown): void {
+    if (job.settled) return;
+    this.#live.delete(job.id);
+    job.settle(ok, value);
+    const status = ok ? 'completed' : job.status === 'cancelled' ? 'cancelled' : 'failed';
+    job.onSettled?.({ id: job.id, status, ...(ok ? { result: value } : { error: value }) });
+  }
+
+  #handle(job: LiveJob): JobHandle {
+    const events = this.#events;
+    return {
+      id: job.id,
+      get result() {
+        return job.result;
+      },
+      events$: defer(() =>
+        job.settled
+          ? EMPTY
+          : events.pipe(
+              filter((event) => event.jobId === job.id),
+              takeWhile((event) => !event.final, true),
+            ),
+      ),
+      cancel: () => this.cancelJob(job.id),
+    };
+  }
+
+  /** Builds the event for a job's move to `status`, recording the status it leaves. */
+  #transition(
+    job: LiveJob,
+    type: JobEvent['type'],
+    status: JobStatus,
+    fields: EventFields,
+  ): JobEvent {
+    const previous = type === 'submitted' ? undefined : job.status;
+    job.status = status;
+    return {
+      type,
+      jobId: job.id,
+      at: this.#scheduler.now(),
+      attempt: 0,
+      run: 1,
+      final: false,
+      ...fields,
+      status,
+      previous,
+    };
+  }
+
+  #emit(event: JobEvent): void {
+    this.#events.next(event);
+  }
+}
+
+/** A `retryIf` that throws is a bug in the policy, not a reason to take the scheduler down. */
+function safeRetryIf(
+  retryIf: (error: unknown, attempt: number) => boolean,
+  error: unknown,
+  attempt: number,
+) {
+  try {
+    return retryIf(error, attempt);
+  } catch {
+    return false;
+  }
+}

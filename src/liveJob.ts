@@ -1,0 +1,100 @@
+import type { Subscription } from 'rxjs';
+import type { BatchChildOutcome } from './errors.js';
+import type { JobSpec } from './jobSpec.js';
+import type { JobStatus } from './types.js';
+
+/** One run of a job waiting in the queue. Cancelling marks it, and the dispatcher skips it. */
+export interface QueuedRun {
+  readonly job: LiveJob;
+  readonly run: number;
+  readonly attempt: number;
+  readonly queuedAt: number;
+  cancelled: boolean;
+}
+
+/** A handler running now; `cancel` aborts its signal and ends the attempt as `cancelled`. */
+export interface RunningAttempt {
+  cancel(reason: Error, final: boolean): void;
+}
+
+const ignore = (): void => {};
+
+/**
+ * The scheduler's working state for a job that has not ended: what is queued, running or armed
+ * for it. Snapshots live in the store; this holds what a snapshot cannot, such as the handler
+ * and the timers, and is dropped when the job ends.
+ */
+export class LiveJob {
+  readonly spec: JobSpec;
+  readonly id: string;
+  readonly ref: { readonly id: string; readonly name: string };
+  readonly parentId: string | undefined;
+  status: JobStatus = 'pending';
+  /** Fires so far. */
+  runs = 0;
+  nextRunAt: number | undefined;
+  readonly queued = new Set<QueuedRun>();
+  readonly running = new Set<RunningAttempt>();
+  readonly backoffs = new Set<Subscription>();
+  /** Runs held back by `overlap: 'queue'` until the previous run ends. */
+  readonly deferredRuns: number[] = [];
+  /** The timer, cron, interval or batch feed that makes this job's runs. */
+  source: Subscription | undefined;
+  /** No more runs will be made: the source is done or was stopped. */
+  sourceDone = false;
+  lastResult: unknown;
+  lastError: unknown;
+  lastOutcome: 'completed' | 'failed' | undefined;
+  /** Set on batch children: tells the batch how the child ended. */
+  onSettled: ((outcome: BatchChildOutcome) => void) | undefined;
+  children: readonly LiveJob[] = [];
+
+  #settled: { readonly ok: boolean; readonly value: unknown } | undefined;
+  #promise: Promise<unknown> | undefined;
+  #resolve: (value: unknown) => void = ignore;
+  #reject: (error: unknown) => void = ignore;
+
+  constructor(spec: JobSpec, id: string, parentId: string | undefined) {
+    this.spec = spec;
+    this.id = id;
+    this.ref = Object.freeze({ id, name: spec.name });
+    this.parentId = parentId;
+  }
+
+  get settled(): boolean {
+    return this.#settled !== undefined;
+  }
+
+  /** True while a run of this job is queued, running or waiting out a backoff. */
+  get busy(): boolean {
+    return this.queued.size > 0 || this.running.size > 0 || this.backoffs.size > 0;
+  }
+
+  /**
+   * Made on first read, so the many jobs nobody awaits cost no Promise; marked as handled, so a
+   * failure nobody awaits raises no unhandled rejection.
+   */
+  get result(): Promise<unknown> {
+    if (this.#promise === undefined) {
+      const settled = this.#settled;
+      this.#promise =
+        settled === undefined
+          ? new Promise((resolve, reject) => {
+              this.#resolve = resolve;
+              this.#reject = reject;
+            })
+          : settled.ok
+            ? Promise.resolve(settled.value)
+            : Promise.reject(settled.value);
+      this.#promise.catch(ignore);
+    }
+    return this.#promise;
+  }
+
+  settle(ok: boolean, value: unknown): void {
+    if (this.#settled !== undefined) return;
+    this.#settled = { ok, value };
+    if (ok) this.#resolve(value);
+    else this.#reject(value);
+  }
+}

@@ -1,0 +1,105 @@
+import type { JobEvent, JobSnapshot, JobStatus } from './types.js';
+
+/** Where job snapshots live. The scheduler feeds it every event, in order, and asks it for snapshots. */
+export interface JobStore {
+  apply(event: JobEvent): void;
+  get(id: string): JobSnapshot | undefined;
+  /** In submission order. */
+  list(status?: JobStatus): JobSnapshot[];
+}
+
+type MutableSnapshot = { -readonly [K in keyof JobSnapshot]: JobSnapshot[K] };
+
+const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * The default store: a fold of the event stream into a Map in submission order. Finished jobs are
+ * kept up to `retention` per terminal status, the oldest evicted first, so memory stays flat
+ * however many jobs pass through.
+ */
+export class MemoryStore implements JobStore {
+  readonly #records = new Map<string, MutableSnapshot>();
+  readonly #finished = new Map<JobStatus, Set<string>>();
+  readonly #retention: number;
+
+  constructor(retention: number) {
+    this.#retention = retention;
+  }
+
+  apply(event: JobEvent): void {
+    if (event.type === 'submitted') {
+      if (event.job !== undefined) this.#records.set(event.jobId, { ...event.job });
+      return;
+    }
+    const record = this.#records.get(event.jobId);
+    if (record === undefined) return;
+    record.status = event.status;
+    switch (event.type) {
+      case 'queued':
+        record.runs = Math.max(record.runs, event.run);
+        setOptional(record, 'nextRunAt', event.nextRunAt);
+        break;
+      case 'started':
+        record.attempts += 1;
+        record.startedAt = event.at;
+        break;
+      case 'retrying':
+        record.error = event.error;
+        setOptional(record, 'nextRunAt', event.retryAt);
+        break;
+      case 'completed':
+        record.result = event.result;
+        delete record.error;
+        record.finishedAt = event.at;
+        break;
+      case 'failed':
+        record.error = event.error;
+        record.finishedAt = event.at;
+        break;
+      case 'cancelled':
+        record.error = event.error;
+        record.finishedAt = event.at;
+        delete record.nextRunAt;
+        break;
+      case 'skipped':
+        setOptional(record, 'nextRunAt', event.nextRunAt);
+        break;
+    }
+    if (event.final && TERMINAL.has(event.status)) this.#retain(event.jobId, event.status);
+  }
+
+  get(id: string): JobSnapshot | undefined {
+    const record = this.#records.get(id);
+    return record === undefined ? undefined : { ...record };
+  }
+
+  list(status?: JobStatus): JobSnapshot[] {
+    const snapshots: JobSnapshot[] = [];
+    for (const record of this.#records.values()) {
+      if (status === undefined || record.status === status) snapshots.push({ ...record });
+    }
+    return snapshots;
+  }
+
+  #retain(id: string, status: JobStatus): void {
+    let ids = this.#finished.get(status);
+    if (ids === undefined) {
+      ids = new Set();
+      this.#finished.set(status, ids);
+    }
+    ids.add(id);
+    if (ids.size <= this.#retention) return;
+    const oldest = ids.values().next().value as string;
+    ids.delete(oldest);
+    this.#records.delete(oldest);
+  }
+}
+
+function setOptional<K extends 'nextRunAt'>(
+  record: MutableSnapshot,
+  key: K,
+  value: number | undefined,
+): void {
+  if (value === undefined) delete record[key];
+  else record[key] = value;
+}

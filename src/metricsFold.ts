@@ -1,0 +1,123 @@
+import { DDSketch } from '@datadog/sketches-js';
+import type { JobEvent, JobStatus, Quantiles, SchedulerMetrics } from './types.js';
+
+/**
+ * The metrics as a fold over the event stream. Gauges move by each event's `previous` and
+ * `status`; latencies go into DDSketches (1% relative error), whose memory is bounded however
+ * many jobs pass and which merge across processes.
+ */
+export class MetricsFold {
+  readonly #maxWorkers: number;
+  readonly #byStatus: Record<JobStatus, number> = {
+    pending: 0,
+    queued: 0,
+    running: 0,
+    retrying: 0,
+    completed: 0,
+    failed: 0,
+    cancelled: 0,
+  };
+  #totalJobs = 0;
+  #completedRuns = 0;
+  #failedRuns = 0;
+  #cancelled = 0;
+  #retriedAttempts = 0;
+  #timedOutAttempts = 0;
+  #skippedRuns = 0;
+  #busyWorkers = 0;
+  #finishedAttempts = 0;
+  #execTimeSum = 0;
+  #execTime = new DDSketch({ relativeAccuracy: 0.01 });
+  #waitTime = new DDSketch({ relativeAccuracy: 0.01 });
+  #throughput = 0;
+  #finishedAtLastTick = 0;
+  #lastTickAt: number;
+
+  constructor(maxWorkers: number, now: number) {
+    this.#maxWorkers = maxWorkers;
+    this.#lastTickAt = now;
+  }
+
+  get busyWorkers(): number {
+    return this.#busyWorkers;
+  }
+
+  apply(event: JobEvent): void {
+    if (event.previous !== undefined) this.#byStatus[event.previous] -= 1;
+    this.#byStatus[event.status] += 1;
+    if (event.execTime !== undefined) {
+      this.#busyWorkers -= 1;
+      this.#finishedAttempts += 1;
+      this.#execTimeSum += event.execTime;
+      this.#execTime.accept(Math.max(0, event.execTime));
+    }
+    if (event.timedOut === true) this.#timedOutAttempts += 1;
+    switch (event.type) {
+      case 'submitted':
+        this.#totalJobs += 1;
+        break;
+      case 'started':
+        this.#busyWorkers += 1;
+        this.#waitTime.accept(Math.max(0, event.waitTime ?? 0));
+        break;
+      case 'retrying':
+        this.#retriedAttempts += 1;
+        break;
+      case 'completed':
+        this.#completedRuns += 1;
+        break;
+      case 'failed':
+        this.#failedRuns += 1;
+        break;
+      case 'cancelled':
+        this.#cancelled += 1;
+        break;
+      case 'skipped':
+        this.#skippedRuns += 1;
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Closes a metrics interval: throughput is the runs finished since the last one, per second. */
+  tick(now: number): void {
+    const finished = this.#completedRuns + this.#failedRuns;
+    const seconds = (now - this.#lastTickAt) / 1000;
+    this.#throughput = seconds > 0 ? (finished - this.#finishedAtLastTick) / seconds : 0;
+    this.#finishedAtLastTick = finished;
+    this.#lastTickAt = now;
+  }
+
+  snapshot(): SchedulerMetrics {
+    return {
+      totalJobs: this.#totalJobs,
+      queuedJobs: this.#byStatus.queued,
+      runningJobs: this.#byStatus.running,
+      pendingJobs: this.#byStatus.pending,
+      retryingJobs: this.#byStatus.retrying,
+      completedJobs: this.#completedRuns,
+      failedJobs: this.#failedRuns,
+      cancelledJobs: this.#cancelled,
+      retriedAttempts: this.#retriedAttempts,
+      timedOutAttempts: this.#timedOutAttempts,
+      skippedRuns: this.#skippedRuns,
+      averageExecTime:
+        this.#finishedAttempts === 0 ? 0 : this.#execTimeSum / this.#finishedAttempts,
+      execTime: quantiles(this.#execTime),
+      waitTime: quantiles(this.#waitTime),
+      throughput: this.#throughput,
+      busyWorkers: this.#busyWorkers,
+      maxWorkers: this.#maxWorkers,
+    };
+  }
+}
+
+function quantiles(sketch: DDSketch): Quantiles {
+  if (sketch.count === 0) return { p50: 0, p95: 0, p99: 0 };
+  return {
+    p50: sketch.getValueAtQuantile(0.5),
+    p95: sketch.getValueAtQuantile(0.95),
+    p99: sketch.getValueAtQuantile(0.99),
+  };
+}

@@ -1,0 +1,71 @@
+import type { Observable, SchedulerLike, Subscription } from 'rxjs';
+import type { JobEvent, StopReport } from './types.js';
+
+export interface StopHooks {
+  /** Nothing is queued or running any more. */
+  isIdle(): boolean;
+  /** The timeout passed: end whatever is left. */
+  onDeadline(): void;
+  /** Everything has ended: release the scheduler's resources. */
+  onFinished(): void;
+  nameOf(id: string): string;
+}
+
+/**
+ * Watches the event stream while the scheduler stops: records what the stop cancelled and what
+ * finished meanwhile, ends the rest at the deadline, and resolves the report once idle.
+ */
+export class StopCoordinator {
+  readonly report: Promise<StopReport>;
+  readonly #hooks: StopHooks;
+  readonly #scheduler: SchedulerLike;
+  readonly #cancelled: StopReport['cancelled'][number][] = [];
+  readonly #watch: Subscription;
+  #finishedDuringStop = 0;
+  #deadline: Subscription | undefined;
+  #resolve: (report: StopReport) => void = () => {};
+  #done = false;
+
+  constructor(events: Observable<JobEvent>, scheduler: SchedulerLike, hooks: StopHooks) {
+    this.#hooks = hooks;
+    this.#scheduler = scheduler;
+    this.report = new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+    this.#watch = events.subscribe((event) => this.#observe(event));
+  }
+
+  /** Arms the deadline and finishes at once if nothing is left to wait for. */
+  begin(timeout: number): void {
+    if (this.#check()) return;
+    if (timeout !== Number.POSITIVE_INFINITY) {
+      this.#deadline = this.#scheduler.schedule(() => {
+        this.#deadline = undefined;
+        this.#hooks.onDeadline();
+        this.#check();
+      }, timeout);
+    }
+  }
+
+  #observe(event: JobEvent): void {
+    if (!event.final) {
+      if (this.#done) return;
+    } else if (event.type === 'cancelled') {
+      const name = this.#hooks.nameOf(event.jobId);
+      this.#cancelled.push({ id: event.jobId, name, previous: event.previous ?? 'pending' });
+    } else if (event.type === 'completed' || event.type === 'failed') {
+      this.#finishedDuringStop += 1;
+    }
+  }
+
+  #check(): boolean {
+    if (this.#done) return true;
+    if (!this.#hooks.isIdle()) return false;
+    this.#done = true;
+    this.#deadline?.unsubscribe();
+    this.#watch.unsubscribe();
+    this.#hooks.onFinished();
+    this.#resolve({ cancelled: this.#cancelled, finishedDuringStop: this.#finishedDuringStop });
+    return true;
+  }
+}

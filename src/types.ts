@@ -1,0 +1,252 @@
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { RetryPolicy } from '../operators/retryBackoff.js';
+
+/**
+ * The seed's four priority levels. Any finite number is a valid priority; higher runs first.
+ *
+ * @example
+ * ```ts
+ * scheduler.submitJob({ name: 'page-oncall', priority: Priority.Critical, handler });
+ * ```
+ */
+export const Priority = { Low: 0, Normal: 1, High: 2, Critical: 3 } as const;
+
+export type JobStatus =
+  | 'pending'
+  | 'queued'
+  | 'running'
+  | 'retrying'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
+
+export type JobType = 'immediate' | 'scheduled' | 'cron' | 'recurring' | 'batch';
+
+/** What a cron or recurring job does when a fire comes while its previous run is unfinished. */
+export type OverlapPolicy = 'skip' | 'queue' | 'allow';
+
+/**
+ * When a job runs: once at a time, on a cron expression, or every so many ms.
+ *
+ * @example
+ * ```ts
+ * const nightly: Schedule = { type: 'cron', cronExpr: '0 0 * * *', timezone: 'Europe/Paris' };
+ * ```
+ */
+export type Schedule =
+  | { readonly type: 'once'; readonly startTime: Date | number }
+  | { readonly type: 'cron'; readonly cronExpr: string; readonly timezone?: string }
+  | {
+      readonly type: 'interval';
+      readonly every: number;
+      readonly startTime?: Date | number;
+      readonly maxRuns?: number;
+    };
+
+/** What a handler is given besides its payload. */
+export interface JobContext {
+  /** Aborted on timeout (reason `JobTimeoutError`) or cancel (reason `JobCancelledError`). */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt of a run, 2 for its first retry, … */
+  readonly attempt: number;
+  readonly job: { readonly id: string; readonly name: string };
+}
+
+/**
+ * Does the work: returns a value, a Promise, or an Observable whose last value is the result.
+ *
+ * @example
+ * ```ts
+ * const handler: JobHandler<string, string> = async (data, { signal }) => {
+ *   await fetch(`https://example.com/${data}`, { signal });
+ *   return `Processed: ${data}`;
+ * };
+ * ```
+ */
+export type JobHandler<P = unknown, R = unknown> = (
+  payload: P,
+  context: JobContext,
+) => R | PromiseLike<R> | Observable<R>;
+
+/**
+ * What `submitJob` takes. Only `name` and `handler` are required (a batch takes `jobs` instead
+ * of a handler).
+ *
+ * @example
+ * ```ts
+ * scheduler.submitJob({ name: 'process_data', priority: Priority.High, payload: 'user_data', handler });
+ * ```
+ */
+export interface JobInput<P = unknown, R = unknown> {
+  readonly id?: string;
+  readonly name: string;
+  /** Inferred from `schedule` and `jobs` when left out. */
+  readonly type?: JobType;
+  readonly priority?: number;
+  readonly payload?: P;
+  readonly handler?: JobHandler<P, R>;
+  readonly schedule?: Schedule;
+  /** Overrides the scheduler's retry settings field by field. */
+  readonly retryPolicy?: Partial<RetryPolicy>;
+  /** Per-attempt timeout in ms; defaults to the config's `jobTimeout`. */
+  readonly timeout?: number;
+  /** Cron and recurring jobs only. Default `'skip'`. */
+  readonly overlap?: OverlapPolicy;
+  /** A batch's children. */
+  readonly jobs?: readonly JobInput[];
+  /** How many of a batch's children may run at once. Default: the scheduler's `maxWorkers`. */
+  readonly concurrency?: number;
+}
+
+/** A handle on a submitted job. */
+export interface JobHandle<R = unknown> {
+  readonly id: string;
+  /**
+   * Settles when the job ends: its result, or its final error (`JobCancelledError` when cancelled).
+   * It never raises an unhandled rejection when nobody awaits it.
+   */
+  readonly result: Promise<R>;
+  /** This job's events only, ending with its terminal event. */
+  readonly events$: Observable<JobEvent>;
+  cancel(): boolean;
+}
+
+/** A copy of a job's state at the moment it was asked for. */
+export interface JobSnapshot {
+  readonly id: string;
+  readonly name: string;
+  readonly type: JobType;
+  readonly priority: number;
+  readonly status: JobStatus;
+  /** Attempts started, over all runs. */
+  readonly attempts: number;
+  readonly createdAt: number;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  readonly result?: unknown;
+  readonly error?: unknown;
+  readonly nextRunAt?: number;
+  /** Runs fired so far: 1 for a one-off job once it has been queued. */
+  readonly runs: number;
+  readonly parentId?: string;
+}
+
+export type JobEventType =
+  | 'submitted'
+  | 'queued'
+  | 'started'
+  | 'retrying'
+  | 'completed'
+  | 'failed'
+  | 'cancelled'
+  | 'skipped';
+
+/**
+ * One transition of one job. `status` is the job's status after it, `previous` before it; the
+ * store and the metrics are folds over these events alone.
+ */
+export interface JobEvent {
+  readonly type: JobEventType;
+  readonly jobId: string;
+  /** Scheduler time, epoch ms. */
+  readonly at: number;
+  /** The attempt within the run; 0 where no attempt is concerned. */
+  readonly attempt: number;
+  /** The run number of a cron or recurring job (1-based); 1 for one-off jobs. */
+  readonly run: number;
+  readonly status: JobStatus;
+  readonly previous: JobStatus | undefined;
+  /** True on the event that ends the job: no other event for it follows. */
+  readonly final: boolean;
+  /** `submitted` only: the job as accepted. */
+  readonly job?: JobSnapshot;
+  readonly priority?: number;
+  readonly result?: unknown;
+  readonly error?: unknown;
+  /** `started`: ms between queued and started. */
+  readonly waitTime?: number;
+  /** `completed`, `failed`, `retrying`, and `cancelled` of a running attempt: ms the attempt ran. */
+  readonly execTime?: number;
+  /** `retrying`: when the next attempt is queued. */
+  readonly retryAt?: number;
+  /** `failed` or `retrying`: the attempt hit its timeout. */
+  readonly timedOut?: boolean;
+  /** `queued` and `skipped` of cron and recurring jobs: the next fire. */
+  readonly nextRunAt?: number;
+  /** `skipped`: why the fire did not run. */
+  readonly reason?: 'overlap' | 'queue-full';
+}
+
+export interface Quantiles {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+}
+
+export interface SchedulerMetrics {
+  /** Jobs accepted, batch children included. */
+  readonly totalJobs: number;
+  readonly queuedJobs: number;
+  readonly runningJobs: number;
+  readonly pendingJobs: number;
+  readonly retryingJobs: number;
+  /** Runs that completed: a cron job counts each of its runs. */
+  readonly completedJobs: number;
+  readonly failedJobs: number;
+  readonly cancelledJobs: number;
+  readonly retriedAttempts: number;
+  readonly timedOutAttempts: number;
+  readonly skippedRuns: number;
+  /** Mean ms per finished attempt. */
+  readonly averageExecTime: number;
+  readonly execTime: Quantiles;
+  readonly waitTime: Quantiles;
+  /** Runs finished per second over the last metrics interval. */
+  readonly throughput: number;
+  readonly busyWorkers: number;
+  readonly maxWorkers: number;
+}
+
+export interface SchedulerConfig {
+  /** Handlers that may run at once. Default 4. */
+  readonly maxWorkers?: number;
+  /** Runs that may wait for a worker; a submission beyond it throws `QueueFullError`. Default 100. */
+  readonly queueSize?: number;
+  /** False dispatches in submission order. Default true. */
+  readonly enablePriority?: boolean;
+  /** False gives one attempt unless a job's own `retryPolicy` says otherwise. Default true. */
+  readonly enableRetry?: boolean;
+  /** Total attempts, the first included. Default 3. */
+  readonly retryAttempts?: number;
+  /** The first retry's delay in ms. Default 1000. */
+  readonly retryDelay?: number;
+  /** Per-attempt timeout in ms. Default 30000. */
+  readonly jobTimeout?: number;
+  /** How often `metrics$` emits, in ms of scheduler time. Default 10000. */
+  readonly metricsInterval?: number;
+  /** False makes submitting a cron job throw. Default true. */
+  readonly enableCron?: boolean;
+  /** Finished jobs kept per terminal status, oldest evicted first. Default 1000. */
+  readonly retention?: number;
+  /** Where time comes from. Default `asyncScheduler`; a TestScheduler runs it in virtual time. */
+  readonly scheduler?: SchedulerLike;
+}
+
+export interface StopOptions {
+  /** Run every queued job before stopping. Default false. */
+  readonly drain?: boolean;
+  /** ms that running (and, with `drain`, queued) jobs get before their signals are aborted. Default: the config's `jobTimeout`. */
+  readonly timeout?: number;
+}
+
+/** What `stop()` resolves with: every job it ended without a result. */
+export interface StopReport {
+  /** Jobs ended as `cancelled` by the stop, with the status each had. */
+  readonly cancelled: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly previous: JobStatus;
+  }[];
+  /** Jobs that finished (completed or failed) while the stop waited for them. */
+  readonly finishedDuringStop: number;
+}

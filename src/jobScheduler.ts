@@ -92,6 +92,8 @@ export class JobScheduler {
   #metricsTimer: Subscription | undefined;
   #queuedRuns = 0;
   #activeBatches = 0;
+  #draining = false;
+  #emitting = 0;
   #stop: StopCoordinator | undefined;
 
   constructor(config: SchedulerConfig = {}) {
@@ -148,7 +150,7 @@ export class JobScheduler {
         }),
       )
       .subscribe({
-        next: (event) => this.#events.next(event),
+        next: (event) => this.#emit(event),
         error: (error) => this.#events.error(error),
       });
     if (metricsInterval !== Number.POSITIVE_INFINITY) {
@@ -216,8 +218,10 @@ export class JobScheduler {
         expectedMessage('timeout', 'a number of ms from 0 and up, or Infinity', timeout),
       );
     }
-    const wasIdle = this.#state === 'idle';
+    // Draining a scheduler that never started needs its workers.
+    if (drain && this.#state === 'idle') void this.start();
     this.#state = 'stopping';
+    this.#draining = drain;
     const stop = new StopCoordinator(this.#events, this.#scheduler, {
       isIdle: () =>
         this.#queuedRuns === 0 && this.#metrics.busyWorkers === 0 && this.#activeBatches === 0,
@@ -226,14 +230,9 @@ export class JobScheduler {
       nameOf: (id) => this.#store.get(id)?.name ?? '',
     });
     this.#stop = stop;
-    // Nothing that waits on time will run: those jobs end now. Batches in flight may finish.
     for (const job of [...this.#live.values()]) {
-      const waitsOnTime = job.spec.timing.kind !== 'now' || job.backoffs.size > 0;
-      if (job.spec.type === 'batch' || job.parentId !== undefined) continue;
-      if (waitsOnTime) this.#endSource(job, 'stop() was called');
+      if (job.parentId === undefined) this.#windDown(job, drain);
     }
-    if (!drain) this.#cancelAll('stop() was called');
-    else if (wasIdle) this.start();
     stop.begin(timeout);
     return stop.report;
   }
@@ -492,7 +491,11 @@ export class JobScheduler {
         };
         child.runs = 1;
         child.sourceDone = true;
-        this.#enqueue(child, 1, 1);
+        if (this.#state === 'stopping' && !this.#draining) {
+          this.#cancel(child, new JobCancelledError(child.id, 'stop() was called'));
+        } else {
+          this.#enqueue(child, 1, 1);
+        }
       });
     batch.source = from(batch.children.map((child, index) => [child, index] as const))
       .pipe(mergeMap(([child, index]) => childDone$(child, index), batch.spec.concurrency))
@@ -557,9 +560,21 @@ export class JobScheduler {
     job.queued.clear();
   }
 
-  /** At stop: a job waiting on a timer ends now; one with a run in flight ends with that run. */
-  #endSource(job: LiveJob, why: string): void {
-    if (job.running.size === 0 && job.queued.size === 0) {
+  /**
+   * At stop: nothing that waits on time will run, so timers, backoffs and held runs end now.
+   * Running attempts may finish; queued runs stay only when draining. A job left with nothing
+   * in flight is cancelled at once; a batch winds down through its children.
+   */
+  #windDown(job: LiveJob, drain: boolean): void {
+    const why = 'stop() was called';
+    if (job.spec.type === 'batch') {
+      if (drain) return;
+      for (const child of job.children) {
+        if (!child.settled && child.running.size === 0) this.#cancel(child, new JobCancelledError(child.id, why));
+      }
+      return;
+    }
+    if (job.running.size === 0 && (!drain || job.queued.size === 0)) {
       this.#cancel(job, new JobCancelledError(job.id, why));
       return;
     }
@@ -569,6 +584,12 @@ export class JobScheduler {
     for (const backoff of job.backoffs) backoff.unsubscribe();
     job.backoffs.clear();
     job.deferredRuns.length = 0;
+    if (drain) return;
+    for (const run of job.queued) {
+      run.cancelled = true;
+      this.#queuedRuns -= 1;
+    }
+    job.queued.clear();
   }
 
   #cancelAll(why: string): void {
@@ -627,7 +648,14 @@ export class JobScheduler {
   }
 
   #emit(event: JobEvent): void {
-    this.#events.next(event);
+    this.#emitting += 1;
+    try {
+      this.#events.next(event);
+    } finally {
+      this.#emitting -= 1;
+    }
+    // Only once every subscriber has seen the event may a stop complete the stream.
+    if (this.#emitting === 0) this.#stop?.check();
   }
 }
 

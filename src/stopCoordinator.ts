@@ -37,12 +37,12 @@ export class StopCoordinator {
 
   /** Arms the deadline and finishes at once if nothing is left to wait for. */
   begin(timeout: number): void {
-    if (this.#check()) return;
+    if (this.check()) return;
     if (timeout !== Number.POSITIVE_INFINITY) {
       this.#deadline = this.#scheduler.schedule(() => {
         this.#deadline = undefined;
         this.#hooks.onDeadline();
-        this.#check();
+        this.check();
       }, timeout);
     }
   }
@@ -58,7 +58,8 @@ export class StopCoordinator {
     }
   }
 
-  #check(): boolean {
+  /** Finishes the stop if nothing is left to wait for; true once finished. */
+  check(): boolean {
     if (this.#done) return true;
     if (!this.#hooks.isIdle()) return false;
     this.#done = true;

@@ -1,0 +1,95 @@
+import { throwError } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import { BatchError, JobCancelledError } from '../../src/index.js';
+import { inVirtualTime, only } from '../helpers/virtualTime.js';
+
+describe('JobScheduler batches', () => {
+  it('stores each child with parentId and resolves to the results in input order', async () => {
+    let result: Promise<unknown> | undefined;
+    inVirtualTime({ maxWorkers: 4 }, ({ scheduler, work, flush }) => {
+      void scheduler.start();
+      const batch = scheduler.submitJob({
+        name: 'thumbnails',
+        jobs: [30, 10, 20].map((ms) => ({ name: `resize-${ms}`, handler: work(ms, ms * 2) })),
+      });
+      result = batch.result;
+      flush();
+      const children = scheduler.listJobs().filter((job) => job.parentId === batch.id);
+      expect(children.map((child) => [child.name, child.status])).toEqual([
+        ['resize-30', 'completed'],
+        ['resize-10', 'completed'],
+        ['resize-20', 'completed'],
+      ]);
+      expect(scheduler.getJobStatus(batch.id)).toMatchObject({ type: 'batch', status: 'completed', result: [60, 20, 40] });
+    });
+    await expect(result).resolves.toEqual([60, 20, 40]);
+  });
+
+  it('runs at most `concurrency` children at once', () => {
+    inVirtualTime({ maxWorkers: 4 }, ({ scheduler, log, work, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        name: 'batch',
+        concurrency: 2,
+        jobs: ['a', 'b', 'c', 'd'].map((name) => ({ name, handler: work(10, name) })),
+      });
+      flush();
+      expect(only(log, 'started')).toEqual(['0:a', '0:b', '10:c', '10:d']);
+    });
+  });
+
+  it('fails with BatchError listing every outcome, after all children settled', async () => {
+    let result: Promise<unknown> | undefined;
+    inVirtualTime({ enableRetry: false }, ({ scheduler, log, work, flush }) => {
+      void scheduler.start();
+      const batch = scheduler.submitJob({
+        name: 'mixed',
+        jobs: [
+          { name: 'fails-fast', handler: () => throwError(() => new Error('bad row')) },
+          { name: 'slow-ok', handler: work(50, 'ok') },
+        ],
+      });
+      result = batch.result;
+      flush();
+      expect(only(log, 'failed')).toEqual(['0:fails-fast', '50:mixed']);
+    });
+    const error = await result?.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BatchError);
+    expect((error as BatchError).outcomes).toEqual([
+      { id: expect.any(String), status: 'failed', error: new Error('bad row') },
+      { id: expect.any(String), status: 'completed', result: 'ok' },
+    ]);
+  });
+
+  it('cancels its children when cancelled', () => {
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, work, testScheduler, flush }) => {
+      void scheduler.start();
+      let abortReason: unknown;
+      const batch = scheduler.submitJob({
+        name: 'batch',
+        concurrency: 1,
+        jobs: [
+          {
+            name: 'running',
+            handler: (_payload, { signal }) => {
+              signal.addEventListener('abort', () => {
+                abortReason = signal.reason;
+              });
+              return work(100, 1)();
+            },
+          },
+          { name: 'never-started', handler: work(10, 2) },
+        ],
+      });
+      testScheduler.schedule(() => expect(batch.cancel()).toBe(true), 50);
+      flush();
+      expect(abortReason).toBeInstanceOf(JobCancelledError);
+      expect(scheduler.listJobs().map((job) => [job.name, job.status])).toEqual([
+        ['batch', 'cancelled'],
+        ['running', 'cancelled'],
+        ['never-started', 'cancelled'],
+      ]);
+      expect(scheduler.getMetrics()).toMatchObject({ busyWorkers: 0, queuedJobs: 0, runningJobs: 0, pendingJobs: 0 });
+    });
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, expect, it } from 'vitest';
+import { Priority } from '../../src/index.js';
+import { inVirtualTime, only } from '../helpers/virtualTime.js';
+
+describe('JobScheduler dispatch', () => {
+  it('runs at most maxWorkers handlers at once', () => {
+    inVirtualTime({ maxWorkers: 3 }, ({ scheduler, events, work, flush }) => {
+      void scheduler.start();
+      for (let i = 0; i < 10; i++) scheduler.submitJob({ name: `job${i}`, handler: work(10 + i, i) });
+      flush();
+      let running = 0;
+      let peak = 0;
+      for (const event of events) {
+        if (event.type === 'started') running += 1;
+        if (event.execTime !== undefined) running -= 1;
+        peak = Math.max(peak, running);
+      }
+      expect(peak).toBe(3);
+      expect(scheduler.getMetrics().completedJobs).toBe(10);
+    });
+  });
+
+  it('starts the highest priority first when a worker frees, FIFO among equals', () => {
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, log, work, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({ name: 'first', priority: Priority.Low, handler: work(10, 0) });
+      scheduler.submitJob({ name: 'low', priority: Priority.Low, handler: work(10, 0) });
+      scheduler.submitJob({ name: 'normal-a', priority: Priority.Normal, handler: work(10, 0) });
+      scheduler.submitJob({ name: 'critical', priority: Priority.Critical, handler: work(10, 0) });
+      scheduler.submitJob({ name: 'normal-b', priority: Priority.Normal, handler: work(10, 0) });
+      scheduler.submitJob({ name: 'high', priority: Priority.High, handler: work(10, 0) });
+      scheduler.submitJob({ name: 'fractional', priority: 2.5, handler: work(10, 0) });
+      flush();
+      expect(only(log, 'started')).toEqual([
+        '0:first',
+        '10:critical',
+        '20:fractional',
+        '30:high',
+        '40:normal-a',
+        '50:normal-b',
+        '60:low',
+      ]);
+    });
+  });
+
+  it('dispatches in submission order with enablePriority: false', () => {
+    inVirtualTime({ maxWorkers: 1, enablePriority: false }, ({ scheduler, log, work, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({ name: 'a', priority: Priority.Low, handler: work(5, 0) });
+      scheduler.submitJob({ name: 'b', priority: Priority.Low, handler: work(5, 0) });
+      scheduler.submitJob({ name: 'c', priority: Priority.Critical, handler: work(5, 0) });
+      flush();
+      expect(only(log, 'started')).toEqual(['0:a', '5:b', '10:c']);
+    });
+  });
+
+  it('holds jobs submitted before start(), then runs them by priority', () => {
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, log, work, testScheduler, flush }) => {
+      scheduler.submitJob({ name: 'low', priority: Priority.Low, handler: work(5, 0) });
+      scheduler.submitJob({ name: 'critical', priority: Priority.Critical, handler: work(5, 0) });
+      expect(scheduler.listJobs('queued').map((job) => job.name)).toEqual(['low', 'critical']);
+      testScheduler.schedule(() => void scheduler.start(), 100);
+      flush();
+      expect(only(log, 'started')).toEqual(['100:critical', '105:low']);
+    });
+  });
+
+  it('returns an already settled Promise from start()', async () => {
+    let settled = false;
+    inVirtualTime({}, ({ scheduler }) => {
+      void scheduler.start().then(() => {
+        settled = true;
+      });
+    });
+    await Promise.resolve();
+    expect(settled).toBe(true);
+  });
+
+  it('takes a synchronous throw in a handler as a failed attempt', () => {
+    inVirtualTime({ enableRetry: false }, ({ scheduler, work, flush }) => {
+      void scheduler.start();
+      const bad = scheduler.submitJob({
+        name: 'throws',
+        handler: () => {
+          throw new Error('boom');
+        },
+      });
+      const good = scheduler.submitJob({ name: 'fine', handler: work(1, 'ok') });
+      flush();
+      expect(scheduler.getJobStatus(bad.id)).toMatchObject({ status: 'failed', error: new Error('boom') });
+      expect(scheduler.getJobStatus(good.id)).toMatchObject({ status: 'completed', result: 'ok' });
+    });
+  });
+
+  it('uses the last value of an Observable handler as the result', () => {
+    inVirtualTime({}, ({ scheduler, testScheduler, flush }) => {
+      void scheduler.start();
+      const job = scheduler.submitJob({
+        name: 'stream',
+        handler: () => testScheduler.createColdObservable('-a-b-c|', { a: 1, b: 2, c: 3 }),
+      });
+      flush();
+      expect(scheduler.getJobStatus(job.id)).toMatchObject({ status: 'completed', result: 3, finishedAt: 6 });
+    });
+  });
+});

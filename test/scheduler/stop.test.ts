@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { JobCancelledError, SchedulerStoppedError } from '../../src/index.js';
+import type { SchedulerMetrics, StopReport } from '../../src/index.js';
+import { inVirtualTime, only } from '../helpers/virtualTime.js';
+
+describe('JobScheduler.stop', () => {
+  it('without drain: cancels queued and waiting jobs, lets running ones finish', async () => {
+    let report: Promise<StopReport> | undefined;
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, log, work, testScheduler, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({ name: 'running', handler: work(100, 1) });
+      scheduler.submitJob({ name: 'queued', handler: work(10, 2) });
+      scheduler.submitJob({ name: 'later', schedule: { type: 'once', startTime: 10_000 }, handler: work(1, 3) });
+      scheduler.submitJob({ name: 'cron', schedule: { type: 'cron', cronExpr: '0 * * * *' }, handler: work(1, 4) });
+      testScheduler.schedule(() => {
+        report = scheduler.stop();
+      }, 50);
+      flush();
+      expect(only(log, 'completed')).toEqual(['100:running']);
+      expect(only(log, 'started')).toEqual(['0:running']);
+      expect(testScheduler.now()).toBe(100);
+    });
+    const { cancelled, finishedDuringStop } = (await report) as StopReport;
+    expect(cancelled.map((job) => [job.name, job.previous])).toEqual([
+      ['queued', 'queued'],
+      ['later', 'pending'],
+      ['cron', 'pending'],
+    ]);
+    expect(finishedDuringStop).toBe(1);
+  });
+
+  it('with drain: runs every queued job first', () => {
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, log, work, flush }) => {
+      void scheduler.start();
+      for (const name of ['a', 'b', 'c']) scheduler.submitJob({ name, handler: work(10, name) });
+      void scheduler.stop({ drain: true });
+      flush();
+      expect(only(log, 'completed')).toEqual(['10:a', '20:b', '30:c']);
+    });
+  });
+
+  it('aborts running jobs when the timeout passes and reports them cancelled', async () => {
+    let report: Promise<StopReport> | undefined;
+    let reason: unknown;
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, testScheduler, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        name: 'stubborn',
+        handler: (_payload, { signal }) => {
+          signal.addEventListener('abort', () => {
+            reason = signal.reason;
+          });
+          return testScheduler.createColdObservable('10s a|');
+        },
+      });
+      report = scheduler.stop({ timeout: 200 });
+      flush();
+      expect(testScheduler.now()).toBe(200);
+    });
+    expect(reason).toBeInstanceOf(JobCancelledError);
+    expect((await report)?.cancelled.map((job) => [job.name, job.previous])).toEqual([['stubborn', 'running']]);
+  });
+
+  it('completes events$ and metrics$ with a final snapshot, and leaves no timer', () => {
+    inVirtualTime({ metricsInterval: 1000 }, ({ scheduler, work, testScheduler, flush }) => {
+      const snapshots: [number, SchedulerMetrics][] = [];
+      let eventsDone = false;
+      let metricsDone = false;
+      scheduler.events$.subscribe({ complete: () => (eventsDone = true) });
+      scheduler.metrics$.subscribe({
+        next: (metrics) => snapshots.push([testScheduler.now(), metrics]),
+        complete: () => (metricsDone = true),
+      });
+      void scheduler.start();
+      scheduler.submitJob({ name: 'job', handler: work(2500, 1) });
+      testScheduler.schedule(() => void scheduler.stop({ drain: true }), 2600);
+      flush();
+      expect(snapshots.map(([at, metrics]) => [at, metrics.completedJobs])).toEqual([
+        [1000, 0],
+        [2000, 0],
+        [2600, 1],
+      ]);
+      expect(eventsDone && metricsDone).toBe(true);
+      expect(testScheduler.actions).toHaveLength(0);
+      expect(testScheduler.now()).toBe(2600);
+    });
+  });
+
+  it('refuses submissions after stop with SchedulerStoppedError', () => {
+    inVirtualTime({}, ({ scheduler, work }) => {
+      void scheduler.stop();
+      expect(() => scheduler.submitJob({ name: 'late', handler: work(1, 1) })).toThrow(SchedulerStoppedError);
+      expect(scheduler.listJobs()).toEqual([]);
+    });
+  });
+
+  it('returns the same report to every caller', () => {
+    inVirtualTime({}, ({ scheduler }) => {
+      const first = scheduler.stop();
+      expect(scheduler.stop({ drain: true })).toBe(first);
+    });
+  });
+
+  it('with drain before start(): starts, runs the queue, then stops', () => {
+    inVirtualTime({}, ({ scheduler, log, work, flush }) => {
+      scheduler.submitJob({ name: 'early', handler: work(5, 1) });
+      void scheduler.stop({ drain: true });
+      flush();
+      expect(only(log, 'completed')).toEqual(['5:early']);
+    });
+  });
+});

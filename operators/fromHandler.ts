@@ -1,4 +1,4 @@
-import { isObservable, Observable } from 'rxjs';
+import { isObservable, Observable, tap } from 'rxjs';
 import { LazySignal } from './lazySignal.js';
 import { assertFunction } from './validate.js';
 
@@ -63,21 +63,12 @@ export function fromHandler<R>(
       if (!settled) lazySignal.abort(abortReason?.());
     };
     if (isObservable(output)) {
-      const inner = output.subscribe({
-        next: (value) => subscriber.next(value),
-        error: (error: unknown) => {
-          settle();
-          subscriber.error(error);
-        },
-        complete: () => {
-          settle();
-          subscriber.complete();
-        },
-      });
-      return () => {
-        abortIfUnsettled();
-        inner.unsubscribe();
-      };
+      // Added first, so the signal is aborted before the inner's own teardown runs.
+      subscriber.add(abortIfUnsettled);
+      // Subscribing with the subscriber itself chains the inner to it, so an unsubscribe stops
+      // even a synchronous inner mid-loop.
+      output.pipe(tap({ error: settle, complete: settle })).subscribe(subscriber);
+      return undefined;
     }
     if (isThenable(output)) {
       // Both callbacks are attached at once, so a rejection after unsubscribe is still handled.

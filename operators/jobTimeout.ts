@@ -29,7 +29,12 @@ export class JobTimeoutError extends Error {
 
 /** True for a `JobTimeoutError`, also one from another realm or copy of this package. */
 export function isJobTimeoutError(error: unknown): error is JobTimeoutError {
-  return error instanceof Error && error.name === 'JobTimeoutError';
+  if (error instanceof JobTimeoutError) return true;
+  // `instanceof Error` is false for an error made in another realm (a vm context, an iframe);
+  // the brand that Object.prototype.toString reads is not.
+  if (Object.prototype.toString.call(error) !== '[object Error]') return false;
+  const candidate = error as { name?: unknown; ms?: unknown };
+  return candidate.name === 'JobTimeoutError' && typeof candidate.ms === 'number';
 }
 
 export function assertTimeout(name: string, ms: unknown): asserts ms is number {
@@ -61,13 +66,9 @@ export function jobTimeout<T>(
   assertScheduler('scheduler', scheduler);
   return (source) =>
     new Observable<T>((subscriber) => {
-      subscriber.add(
-        source.subscribe({
-          next: (value) => subscriber.next(value),
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => subscriber.complete(),
-        }),
-      );
+      // Subscribing with the subscriber itself chains the source to it, so an unsubscribe
+      // stops even a synchronous source mid-loop.
+      source.subscribe(subscriber);
       if (!subscriber.closed && ms !== Number.POSITIVE_INFINITY) {
         subscriber.add(scheduler.schedule(() => subscriber.error(new JobTimeoutError(ms)), ms));
       }

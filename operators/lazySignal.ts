@@ -4,14 +4,25 @@
  */
 export class LazySignal {
   #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
 
   get signal(): AbortSignal {
-    this.#controller ??= new AbortController();
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      // A handler that first reads its signal after an abort must still see the abort.
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
     return this.#controller.signal;
   }
 
-  /** Aborts the signal if it was ever read; an unread signal has nobody to tell. */
+  /** Aborts the signal; one not read yet is made already aborted when it is first read. */
   abort(reason: unknown): void {
-    this.#controller?.abort(reason);
+    if (this.#controller !== undefined) {
+      this.#controller.abort(reason);
+    } else if (!this.#aborted) {
+      this.#aborted = true;
+      this.#reason = reason;
+    }
   }
 }

@@ -1,12 +1,14 @@
 import {
   from,
-  type Observable,
+  Observable,
   type ObservableInput,
+  type Observer,
   type SchedulerLike,
   type Subscriber,
   type Subscription,
 } from 'rxjs';
 import { PriorityHeap } from './priorityHeap.js';
+import { expectedMessage } from './validate.js';
 
 export interface PriorityMergeSettings<T> {
   readonly concurrency: number;
@@ -38,11 +40,18 @@ export function priorityMergeInternals<T, R>(
   let draining = false;
 
   // With linear aging the order of `priority + waited / aging` never changes as time passes,
-  // so the key is fixed at push time: no timers and no re-heapify.
-  const keyOf =
-    aging > 0
-      ? (value: T) => priority(value) - scheduler.now() / aging
-      : (value: T) => priority(value);
+  // so the key is fixed at push time: no timers and no re-heapify. Time is measured from the
+  // subscription: an epoch-ms clock divided by a small `aging` would round priorities away.
+  const start = aging > 0 ? scheduler.now() : 0;
+  const keyOf = (value: T): number => {
+    const level = priority(value);
+    // NaN compares false both ways and would break the heap's order for every other value.
+    if (typeof level !== 'number' || Number.isNaN(level)) {
+      const ErrorClass = typeof level === 'number' ? RangeError : TypeError;
+      throw new ErrorClass(expectedMessage('priority(value)', 'a number, not NaN', level));
+    }
+    return aging > 0 ? level - (scheduler.now() - start) / aging : level;
+  };
 
   const checkComplete = (): void => {
     if (sourceComplete && active === 0 && waiting.size === 0) subscriber.complete();
@@ -50,19 +59,14 @@ export function priorityMergeInternals<T, R>(
 
   const startInner = (value: T): void => {
     active++;
-    let innerSubscription: Subscription | undefined;
-    const innerSource = from(project(value, index++));
-    innerSubscription = innerSource.subscribe({
+    subscribeChained(from(project(value, index++)), subscriber, {
       next: (innerValue) => subscriber.next(innerValue),
       error: (error: unknown) => subscriber.error(error),
       complete: () => {
-        // Undefined here means the inner completed synchronously and was never added.
-        if (innerSubscription !== undefined) subscriber.remove(innerSubscription);
         active--;
         drain();
       },
     });
-    if (!innerSubscription.closed) subscriber.add(innerSubscription);
   };
 
   const drain = (): void => {
@@ -97,7 +101,7 @@ export function priorityMergeInternals<T, R>(
     }
   };
 
-  const sourceSubscription = source.subscribe({
+  subscribeChained(source, subscriber, {
     next: enqueue,
     error: (error: unknown) => subscriber.error(error),
     complete: () => {
@@ -106,9 +110,23 @@ export function priorityMergeInternals<T, R>(
     },
   });
 
-  return () => {
-    sourceSubscription.unsubscribe();
-    // Dropping what waits releases the values (and whatever they reference) at once.
-    waiting.clear();
-  };
+  // Dropping what waits releases the values (and whatever they reference) at once.
+  return () => waiting.clear();
+}
+
+/**
+ * Subscribes `observer` to `source` through a subscriber that `parent` owns from the start, as
+ * RxJS's own operator subscribers are: once `parent` closes, even a synchronous source stops in
+ * the middle of its loop, instead of emitting (and starting jobs) into the void. A subscriber
+ * that ends removes itself from `parent`, so finished inners are not retained.
+ */
+function subscribeChained<T>(
+  source: Observable<T>,
+  parent: Subscription,
+  observer: Observer<T>,
+): Subscription {
+  return new Observable<T>((chained) => {
+    parent.add(chained);
+    source.subscribe(chained);
+  }).subscribe(observer);
 }

@@ -72,7 +72,10 @@ export function backoffDelay(
   n: number,
   random: () => number = Math.random,
 ): number {
-  const delay = Math.min(policy.maxDelay, policy.initialDelay * policy.backoffFactor ** (n - 1));
+  // backoffFactor ** (n - 1) reaches Infinity on a late retry, and 0 * Infinity is NaN.
+  const grown =
+    policy.initialDelay === 0 ? 0 : policy.initialDelay * policy.backoffFactor ** (n - 1);
+  const delay = Math.min(policy.maxDelay, grown);
   switch (policy.jitter) {
     case 'full':
       return random() * delay;

@@ -540,7 +540,9 @@ export class JobScheduler {
         }),
       );
     } else {
-      attempts.forEach((attempt, index) => attempt.cancel(reason, index === attempts.length - 1));
+      for (const [index, attempt] of attempts.entries()) {
+        attempt.cancel(reason, index === attempts.length - 1);
+      }
     }
     this.#settle(job, false, reason);
   }
@@ -570,7 +572,8 @@ export class JobScheduler {
     if (job.spec.type === 'batch') {
       if (drain) return;
       for (const child of job.children) {
-        if (!child.settled && child.running.size === 0) this.#cancel(child, new JobCancelledError(child.id, why));
+        if (!child.settled && child.running.size === 0)
+          this.#cancel(child, new JobCancelledError(child.id, why));
       }
       return;
     }

@@ -1,9 +1,9 @@
 import { map, type Observable, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
+import type { JobEvent, SchedulerConfig } from '../../src/index.js';
 import { JobScheduler } from '../../src/index.js';
 import { withEpoch } from './epochScheduler.js';
-import type { JobEvent, SchedulerConfig } from '../../src/index.js';
 
 export interface VirtualRun {
   readonly testScheduler: TestScheduler;
@@ -28,7 +28,11 @@ export function inVirtualTime(
   const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
   testScheduler.maxFrames = 10 * 24 * 3600 * 1000;
   testScheduler.run(() => {
-    const scheduler = new JobScheduler({ metricsInterval: Number.POSITIVE_INFINITY, ...config, scheduler: epoch === 0 ? testScheduler : withEpoch(testScheduler, epoch) });
+    const scheduler = new JobScheduler({
+      metricsInterval: Number.POSITIVE_INFINITY,
+      ...config,
+      scheduler: epoch === 0 ? testScheduler : withEpoch(testScheduler, epoch),
+    });
     const names = new Map<string, string>();
     const log: string[] = [];
     const events: JobEvent[] = [];
@@ -43,7 +47,10 @@ export function inVirtualTime(
       scheduler,
       log,
       events,
-      work: <T>(ms: number, value: T) => () => timer(ms, testScheduler).pipe(map(() => value)),
+      work:
+        <T>(ms: number, value: T) =>
+        () =>
+          timer(ms, testScheduler).pipe(map(() => value)),
       flush: () => testScheduler.flush(),
     });
   });
@@ -51,5 +58,7 @@ export function inVirtualTime(
 
 /** Only the entries of one event type, without the type. */
 export function only(log: readonly string[], type: string): string[] {
-  return log.filter((line) => line.split(':')[1] === type).map((line) => line.replace(`:${type}:`, ':'));
+  return log
+    .filter((line) => line.split(':')[1] === type)
+    .map((line) => line.replace(`:${type}:`, ':'));
 }

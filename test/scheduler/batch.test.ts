@@ -20,7 +20,11 @@ describe('JobScheduler batches', () => {
         ['resize-10', 'completed'],
         ['resize-20', 'completed'],
       ]);
-      expect(scheduler.getJobStatus(batch.id)).toMatchObject({ type: 'batch', status: 'completed', result: [60, 20, 40] });
+      expect(scheduler.getJobStatus(batch.id)).toMatchObject({
+        type: 'batch',
+        status: 'completed',
+        result: [60, 20, 40],
+      });
     });
     await expect(result).resolves.toEqual([60, 20, 40]);
   });
@@ -89,7 +93,12 @@ describe('JobScheduler batches', () => {
         ['running', 'cancelled'],
         ['never-started', 'cancelled'],
       ]);
-      expect(scheduler.getMetrics()).toMatchObject({ busyWorkers: 0, queuedJobs: 0, runningJobs: 0, pendingJobs: 0 });
+      expect(scheduler.getMetrics()).toMatchObject({
+        busyWorkers: 0,
+        queuedJobs: 0,
+        runningJobs: 0,
+        pendingJobs: 0,
+      });
     });
   });
 });

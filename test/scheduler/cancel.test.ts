@@ -19,11 +19,18 @@ describe('JobScheduler.cancelJob', () => {
   it('cancels a pending scheduled job before it fires', () => {
     inVirtualTime({}, ({ scheduler, log, work, flush }) => {
       void scheduler.start();
-      const later = scheduler.submitJob({ name: 'later', schedule: { type: 'once', startTime: 1000 }, handler: work(1, 1) });
+      const later = scheduler.submitJob({
+        name: 'later',
+        schedule: { type: 'once', startTime: 1000 },
+        handler: work(1, 1),
+      });
       expect(later.cancel()).toBe(true);
       flush();
       expect(only(log, 'started')).toEqual([]);
-      expect(scheduler.getJobStatus(later.id)).toMatchObject({ status: 'cancelled', finishedAt: 0 });
+      expect(scheduler.getJobStatus(later.id)).toMatchObject({
+        status: 'cancelled',
+        finishedAt: 0,
+      });
     });
   });
 
@@ -45,7 +52,9 @@ describe('JobScheduler.cancelJob', () => {
       testScheduler.schedule(() => scheduler.cancelJob(running.id), 100);
       flush();
       expect(reason).toBeInstanceOf(JobCancelledError);
-      expect(slow.subscriptions.map((s) => [s.subscribedFrame, s.unsubscribedFrame])).toEqual([[0, 100]]);
+      expect(slow.subscriptions.map((s) => [s.subscribedFrame, s.unsubscribedFrame])).toEqual([
+        [0, 100],
+      ]);
       expect(only(log, 'started')).toEqual(['0:running', '100:next']);
       expect(only(log, 'cancelled')).toEqual(['100:running']);
     });
@@ -54,7 +63,11 @@ describe('JobScheduler.cancelJob', () => {
   it('stops a cron job from firing again', () => {
     inVirtualTime({}, ({ scheduler, log, work, testScheduler, flush }) => {
       void scheduler.start();
-      const job = scheduler.submitJob({ name: 'cron', schedule: { type: 'cron', cronExpr: '* * * * * *' }, handler: work(1, 1) });
+      const job = scheduler.submitJob({
+        name: 'cron',
+        schedule: { type: 'cron', cronExpr: '* * * * * *' },
+        handler: work(1, 1),
+      });
       testScheduler.schedule(() => job.cancel(), 2500);
       flush();
       expect(only(log, 'started')).toEqual(['1000:cron', '2000:cron']);

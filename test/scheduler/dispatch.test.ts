@@ -6,7 +6,8 @@ describe('JobScheduler dispatch', () => {
   it('runs at most maxWorkers handlers at once', () => {
     inVirtualTime({ maxWorkers: 3 }, ({ scheduler, events, work, flush }) => {
       void scheduler.start();
-      for (let i = 0; i < 10; i++) scheduler.submitJob({ name: `job${i}`, handler: work(10 + i, i) });
+      for (let i = 0; i < 10; i++)
+        scheduler.submitJob({ name: `job${i}`, handler: work(10 + i, i) });
       flush();
       let running = 0;
       let peak = 0;
@@ -87,7 +88,10 @@ describe('JobScheduler dispatch', () => {
       });
       const good = scheduler.submitJob({ name: 'fine', handler: work(1, 'ok') });
       flush();
-      expect(scheduler.getJobStatus(bad.id)).toMatchObject({ status: 'failed', error: new Error('boom') });
+      expect(scheduler.getJobStatus(bad.id)).toMatchObject({
+        status: 'failed',
+        error: new Error('boom'),
+      });
       expect(scheduler.getJobStatus(good.id)).toMatchObject({ status: 'completed', result: 'ok' });
     });
   });
@@ -100,7 +104,11 @@ describe('JobScheduler dispatch', () => {
         handler: () => testScheduler.createColdObservable('-a-b-c|', { a: 1, b: 2, c: 3 }),
       });
       flush();
-      expect(scheduler.getJobStatus(job.id)).toMatchObject({ status: 'completed', result: 3, finishedAt: 6 });
+      expect(scheduler.getJobStatus(job.id)).toMatchObject({
+        status: 'completed',
+        result: 3,
+        finishedAt: 6,
+      });
     });
   });
 });

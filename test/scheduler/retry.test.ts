@@ -11,18 +11,37 @@ describe('JobScheduler retries', () => {
     inVirtualTime({}, ({ scheduler, log, events, flush }) => {
       void scheduler.start();
       const policy = { maxAttempts: 4, initialDelay: 100, maxDelay: 250, backoffFactor: 2 };
-      const job = scheduler.submitJob({ name: 'flaky', retryPolicy: policy, handler: failing('nope') });
+      const job = scheduler.submitJob({
+        name: 'flaky',
+        retryPolicy: policy,
+        handler: failing('nope'),
+      });
       flush();
-      expect(only(log, 'started')).toEqual(['0:flaky', '100:flaky#2', '300:flaky#3', '550:flaky#4']);
-      const retries = events.filter((event) => event.type === 'retrying').map((event) => event.retryAt);
+      expect(only(log, 'started')).toEqual([
+        '0:flaky',
+        '100:flaky#2',
+        '300:flaky#3',
+        '550:flaky#4',
+      ]);
+      const retries = events
+        .filter((event) => event.type === 'retrying')
+        .map((event) => event.retryAt);
       expect(retries).toEqual([
         0 + backoffDelay(policy, 1),
         100 + backoffDelay(policy, 2),
         300 + backoffDelay(policy, 3),
       ]);
       expect(only(log, 'failed')).toEqual(['550:flaky#4']);
-      expect(scheduler.getJobStatus(job.id)).toMatchObject({ status: 'failed', attempts: 4, error: new Error('nope') });
-      expect(scheduler.getMetrics()).toMatchObject({ retriedAttempts: 3, failedJobs: 1, completedJobs: 0 });
+      expect(scheduler.getJobStatus(job.id)).toMatchObject({
+        status: 'failed',
+        attempts: 4,
+        error: new Error('nope'),
+      });
+      expect(scheduler.getMetrics()).toMatchObject({
+        retriedAttempts: 3,
+        failedJobs: 1,
+        completedJobs: 0,
+      });
     });
   });
 
@@ -45,7 +64,11 @@ describe('JobScheduler retries', () => {
   it('lets a job policy override the config field by field', () => {
     inVirtualTime({ retryAttempts: 5, retryDelay: 10 }, ({ scheduler, log, flush }) => {
       void scheduler.start();
-      scheduler.submitJob({ name: 'custom', retryPolicy: { maxAttempts: 2 }, handler: failing('x') });
+      scheduler.submitJob({
+        name: 'custom',
+        retryPolicy: { maxAttempts: 2 },
+        handler: failing('x'),
+      });
       flush();
       expect(only(log, 'started')).toEqual(['0:custom', '10:custom#2']);
     });
@@ -90,39 +113,60 @@ describe('JobScheduler retries', () => {
       });
       flush();
       const types = events.filter((event) => event.jobId === job.id).map((event) => event.type);
-      expect(types).toEqual(['submitted', 'queued', 'started', 'retrying', 'queued', 'started', 'completed']);
+      expect(types).toEqual([
+        'submitted',
+        'queued',
+        'started',
+        'retrying',
+        'queued',
+        'started',
+        'completed',
+      ]);
     });
   });
 });
 
 describe('JobScheduler timeouts', () => {
   it('times out each attempt, unsubscribes the handler and retries per policy', () => {
-    inVirtualTime({ jobTimeout: 100, retryDelay: 10 }, ({ scheduler, events, testScheduler, flush }) => {
-      void scheduler.start();
-      const subscriptions: string[] = [];
-      const slow = testScheduler.createColdObservable('1s a|');
-      const job = scheduler.submitJob({
-        name: 'slow',
-        retryPolicy: { maxAttempts: 2 },
-        handler: () => slow,
-      });
-      flush();
-      for (const log of slow.subscriptions) subscriptions.push(`${log.subscribedFrame}-${log.unsubscribedFrame}`);
-      expect(subscriptions).toEqual(['0-100', '110-210']);
-      const outcomes = events.filter((event) => event.jobId === job.id && event.timedOut === true);
-      expect(outcomes.map((event) => event.type)).toEqual(['retrying', 'failed']);
-      expect(scheduler.getJobStatus(job.id)?.error).toBeInstanceOf(JobTimeoutError);
-      expect(scheduler.getMetrics().timedOutAttempts).toBe(2);
-    });
+    inVirtualTime(
+      { jobTimeout: 100, retryDelay: 10 },
+      ({ scheduler, events, testScheduler, flush }) => {
+        void scheduler.start();
+        const subscriptions: string[] = [];
+        const slow = testScheduler.createColdObservable('1s a|');
+        const job = scheduler.submitJob({
+          name: 'slow',
+          retryPolicy: { maxAttempts: 2 },
+          handler: () => slow,
+        });
+        flush();
+        for (const log of slow.subscriptions)
+          subscriptions.push(`${log.subscribedFrame}-${log.unsubscribedFrame}`);
+        expect(subscriptions).toEqual(['0-100', '110-210']);
+        const outcomes = events.filter(
+          (event) => event.jobId === job.id && event.timedOut === true,
+        );
+        expect(outcomes.map((event) => event.type)).toEqual(['retrying', 'failed']);
+        expect(scheduler.getJobStatus(job.id)?.error).toBeInstanceOf(JobTimeoutError);
+        expect(scheduler.getMetrics().timedOutAttempts).toBe(2);
+      },
+    );
   });
 
   it('prefers the job timeout to the config timeout', () => {
-    inVirtualTime({ jobTimeout: 100, enableRetry: false }, ({ scheduler, log, testScheduler, flush }) => {
-      void scheduler.start();
-      scheduler.submitJob({ name: 'short', timeout: 20, handler: () => testScheduler.createColdObservable('50ms a|') });
-      flush();
-      expect(only(log, 'failed')).toEqual(['20:short']);
-    });
+    inVirtualTime(
+      { jobTimeout: 100, enableRetry: false },
+      ({ scheduler, log, testScheduler, flush }) => {
+        void scheduler.start();
+        scheduler.submitJob({
+          name: 'short',
+          timeout: 20,
+          handler: () => testScheduler.createColdObservable('50ms a|'),
+        });
+        flush();
+        expect(only(log, 'failed')).toEqual(['20:short']);
+      },
+    );
   });
 
   it('aborts ctx.signal with the JobTimeoutError', () => {

@@ -5,13 +5,24 @@ describe('JobScheduler scheduled jobs', () => {
   it("keeps a 'scheduled' job pending until startTime, then runs it", () => {
     inVirtualTime({}, ({ scheduler, log, work, testScheduler, flush }) => {
       void scheduler.start();
-      const job = scheduler.submitJob({ name: 'later', schedule: { type: 'once', startTime: 5000 }, handler: work(10, 'x') });
+      const job = scheduler.submitJob({
+        name: 'later',
+        schedule: { type: 'once', startTime: 5000 },
+        handler: work(10, 'x'),
+      });
       testScheduler.schedule(() => {
-        expect(scheduler.getJobStatus(job.id)).toMatchObject({ status: 'pending', type: 'scheduled', nextRunAt: 5000 });
+        expect(scheduler.getJobStatus(job.id)).toMatchObject({
+          status: 'pending',
+          type: 'scheduled',
+          nextRunAt: 5000,
+        });
       }, 4999);
       flush();
       expect(only(log, 'started')).toEqual(['5000:later']);
-      expect(scheduler.getJobStatus(job.id)).toMatchObject({ status: 'completed', finishedAt: 5010 });
+      expect(scheduler.getJobStatus(job.id)).toMatchObject({
+        status: 'completed',
+        finishedAt: 5010,
+      });
     });
   });
 
@@ -19,7 +30,11 @@ describe('JobScheduler scheduled jobs', () => {
     inVirtualTime({}, ({ scheduler, log, work, testScheduler, flush }) => {
       void scheduler.start();
       testScheduler.schedule(() => {
-        scheduler.submitJob({ name: 'overdue', schedule: { type: 'once', startTime: new Date(10) }, handler: work(1, 1) });
+        scheduler.submitJob({
+          name: 'overdue',
+          schedule: { type: 'once', startTime: new Date(10) },
+          handler: work(1, 1),
+        });
       }, 500);
       flush();
       expect(only(log, 'started')).toEqual(['500:overdue']);
@@ -30,7 +45,11 @@ describe('JobScheduler scheduled jobs', () => {
     inVirtualTime({}, ({ scheduler, log, work, flush }) => {
       void scheduler.start();
       const farAway = 30 * 24 * 3600 * 1000;
-      scheduler.submitJob({ name: 'next-month', schedule: { type: 'once', startTime: farAway }, handler: work(1, 1) });
+      scheduler.submitJob({
+        name: 'next-month',
+        schedule: { type: 'once', startTime: farAway },
+        handler: work(1, 1),
+      });
       flush();
       expect(only(log, 'started')).toEqual([`${farAway}:next-month`]);
     });
@@ -41,9 +60,18 @@ describe('JobScheduler cron and recurring jobs', () => {
   it('queues a run on each cron fire and tracks runs and nextRunAt', () => {
     inVirtualTime({}, ({ scheduler, log, work, testScheduler, flush }) => {
       void scheduler.start();
-      const job = scheduler.submitJob({ name: 'tick', schedule: { type: 'cron', cronExpr: '*/10 * * * * *' }, handler: work(1, 'r') });
+      const job = scheduler.submitJob({
+        name: 'tick',
+        schedule: { type: 'cron', cronExpr: '*/10 * * * * *' },
+        handler: work(1, 'r'),
+      });
       testScheduler.schedule(() => {
-        expect(scheduler.getJobStatus(job.id)).toMatchObject({ status: 'pending', runs: 3, nextRunAt: 40_000, result: 'r' });
+        expect(scheduler.getJobStatus(job.id)).toMatchObject({
+          status: 'pending',
+          runs: 3,
+          nextRunAt: 40_000,
+          result: 'r',
+        });
         scheduler.cancelJob(job.id);
       }, 35_000);
       flush();
@@ -55,22 +83,36 @@ describe('JobScheduler cron and recurring jobs', () => {
   it('emits an outcome event for each run, carrying its run number', () => {
     inVirtualTime({}, ({ scheduler, events, work, flush }) => {
       void scheduler.start();
-      const job = scheduler.submitJob({ name: 'thrice', schedule: { type: 'interval', every: 100, maxRuns: 3 }, handler: work(1, 'r') });
+      const job = scheduler.submitJob({
+        name: 'thrice',
+        schedule: { type: 'interval', every: 100, maxRuns: 3 },
+        handler: work(1, 'r'),
+      });
       flush();
-      const outcomes = events.filter((event) => event.jobId === job.id && event.type === 'completed');
+      const outcomes = events.filter(
+        (event) => event.jobId === job.id && event.type === 'completed',
+      );
       expect(outcomes.map((event) => [event.at, event.run, event.final])).toEqual([
         [101, 1, false],
         [201, 2, false],
         [301, 3, true],
       ]);
-      expect(scheduler.getJobStatus(job.id)).toMatchObject({ status: 'completed', runs: 3, type: 'recurring' });
+      expect(scheduler.getJobStatus(job.id)).toMatchObject({
+        status: 'completed',
+        runs: 3,
+        type: 'recurring',
+      });
     });
   });
 
   it('starts an interval at startTime when given', () => {
     inVirtualTime({}, ({ scheduler, log, work, flush }) => {
       void scheduler.start();
-      scheduler.submitJob({ name: 'from-1s', schedule: { type: 'interval', every: 500, startTime: 1000, maxRuns: 2 }, handler: work(1, 1) });
+      scheduler.submitJob({
+        name: 'from-1s',
+        schedule: { type: 'interval', every: 500, startTime: 1000, maxRuns: 2 },
+        handler: work(1, 1),
+      });
       flush();
       expect(only(log, 'started')).toEqual(['1000:from-1s', '1500:from-1s']);
     });
@@ -79,7 +121,11 @@ describe('JobScheduler cron and recurring jobs', () => {
   it("skips a fire while the previous run is unfinished with overlap: 'skip'", () => {
     inVirtualTime({}, ({ scheduler, log, work, flush }) => {
       void scheduler.start();
-      scheduler.submitJob({ name: 'slow', schedule: { type: 'interval', every: 100, maxRuns: 4 }, handler: work(150, 1) });
+      scheduler.submitJob({
+        name: 'slow',
+        schedule: { type: 'interval', every: 100, maxRuns: 4 },
+        handler: work(150, 1),
+      });
       flush();
       expect(only(log, 'started')).toEqual(['100:slow', '300:slow']);
       expect(only(log, 'skipped')).toEqual(['200:slow', '400:slow']);
@@ -90,7 +136,12 @@ describe('JobScheduler cron and recurring jobs', () => {
   it("runs a held fire after the previous run with overlap: 'queue'", () => {
     inVirtualTime({}, ({ scheduler, log, work, flush }) => {
       void scheduler.start();
-      scheduler.submitJob({ name: 'slow', overlap: 'queue', schedule: { type: 'interval', every: 100, maxRuns: 3 }, handler: work(150, 1) });
+      scheduler.submitJob({
+        name: 'slow',
+        overlap: 'queue',
+        schedule: { type: 'interval', every: 100, maxRuns: 3 },
+        handler: work(150, 1),
+      });
       flush();
       expect(only(log, 'started')).toEqual(['100:slow', '250:slow', '400:slow']);
     });
@@ -99,28 +150,36 @@ describe('JobScheduler cron and recurring jobs', () => {
   it("runs fires side by side with overlap: 'allow'", () => {
     inVirtualTime({}, ({ scheduler, log, work, flush }) => {
       void scheduler.start();
-      scheduler.submitJob({ name: 'slow', overlap: 'allow', schedule: { type: 'interval', every: 100, maxRuns: 3 }, handler: work(150, 1) });
+      scheduler.submitJob({
+        name: 'slow',
+        overlap: 'allow',
+        schedule: { type: 'interval', every: 100, maxRuns: 3 },
+        handler: work(150, 1),
+      });
       flush();
       expect(only(log, 'started')).toEqual(['100:slow', '200:slow', '300:slow']);
     });
   });
 
   it('skips and counts a cron fire that meets a full queue', () => {
-    inVirtualTime({ maxWorkers: 1, queueSize: 1 }, ({ scheduler, log, work, testScheduler, flush }) => {
-      void scheduler.start();
-      scheduler.submitJob({ name: 'busy', handler: work(2500, 1) });
-      scheduler.submitJob({ name: 'waiting', handler: work(1, 1) });
-      const cron = scheduler.submitJob({
-        name: 'every-second',
-        schedule: { type: 'cron', cronExpr: '* * * * * *' },
-        handler: work(1, 1),
-      });
-      testScheduler.schedule(() => scheduler.cancelJob(cron.id), 3500);
-      flush();
-      expect(only(log, 'skipped')).toEqual(['1000:every-second', '2000:every-second']);
-      expect(only(log, 'started')).toEqual(['0:busy', '2500:waiting', '3000:every-second']);
-      expect(scheduler.getMetrics().skippedRuns).toBe(2);
-    });
+    inVirtualTime(
+      { maxWorkers: 1, queueSize: 1 },
+      ({ scheduler, log, work, testScheduler, flush }) => {
+        void scheduler.start();
+        scheduler.submitJob({ name: 'busy', handler: work(2500, 1) });
+        scheduler.submitJob({ name: 'waiting', handler: work(1, 1) });
+        const cron = scheduler.submitJob({
+          name: 'every-second',
+          schedule: { type: 'cron', cronExpr: '* * * * * *' },
+          handler: work(1, 1),
+        });
+        testScheduler.schedule(() => scheduler.cancelJob(cron.id), 3500);
+        flush();
+        expect(only(log, 'skipped')).toEqual(['1000:every-second', '2000:every-second']);
+        expect(only(log, 'started')).toEqual(['0:busy', '2500:waiting', '3000:every-second']);
+        expect(scheduler.getMetrics().skippedRuns).toBe(2);
+      },
+    );
   });
 
   it('reads cron expressions in the given time zone, at real dates', () => {

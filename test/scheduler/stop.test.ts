@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JobCancelledError, SchedulerStoppedError } from '../../src/index.js';
 import type { SchedulerMetrics, StopReport } from '../../src/index.js';
+import { JobCancelledError, SchedulerStoppedError } from '../../src/index.js';
 import { inVirtualTime, only } from '../helpers/virtualTime.js';
 
 describe('JobScheduler.stop', () => {
@@ -10,8 +10,16 @@ describe('JobScheduler.stop', () => {
       void scheduler.start();
       scheduler.submitJob({ name: 'running', handler: work(100, 1) });
       scheduler.submitJob({ name: 'queued', handler: work(10, 2) });
-      scheduler.submitJob({ name: 'later', schedule: { type: 'once', startTime: 10_000 }, handler: work(1, 3) });
-      scheduler.submitJob({ name: 'cron', schedule: { type: 'cron', cronExpr: '0 * * * *' }, handler: work(1, 4) });
+      scheduler.submitJob({
+        name: 'later',
+        schedule: { type: 'once', startTime: 10_000 },
+        handler: work(1, 3),
+      });
+      scheduler.submitJob({
+        name: 'cron',
+        schedule: { type: 'cron', cronExpr: '0 * * * *' },
+        handler: work(1, 4),
+      });
       testScheduler.schedule(() => {
         report = scheduler.stop();
       }, 50);
@@ -58,7 +66,9 @@ describe('JobScheduler.stop', () => {
       expect(testScheduler.now()).toBe(200);
     });
     expect(reason).toBeInstanceOf(JobCancelledError);
-    expect((await report)?.cancelled.map((job) => [job.name, job.previous])).toEqual([['stubborn', 'running']]);
+    expect((await report)?.cancelled.map((job) => [job.name, job.previous])).toEqual([
+      ['stubborn', 'running'],
+    ]);
   });
 
   it('completes events$ and metrics$ with a final snapshot, and leaves no timer', () => {
@@ -89,7 +99,9 @@ describe('JobScheduler.stop', () => {
   it('refuses submissions after stop with SchedulerStoppedError', () => {
     inVirtualTime({}, ({ scheduler, work }) => {
       void scheduler.stop();
-      expect(() => scheduler.submitJob({ name: 'late', handler: work(1, 1) })).toThrow(SchedulerStoppedError);
+      expect(() => scheduler.submitJob({ name: 'late', handler: work(1, 1) })).toThrow(
+        SchedulerStoppedError,
+      );
       expect(scheduler.listJobs()).toEqual([]);
     });
   });

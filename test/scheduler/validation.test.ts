@@ -1,0 +1,232 @@
+import { describe, expect, it } from 'vitest';
+import type { JobInput, SchedulerConfig } from '../../src/index.js';
+import {
+  DuplicateJobIdError,
+  InvalidCronExpressionError,
+  JobScheduler,
+  QueueFullError,
+} from '../../src/index.js';
+import { inVirtualTime } from '../helpers/virtualTime.js';
+
+const handler = () => 'ok';
+
+describe('new JobScheduler(config)', () => {
+  const cases: [string, SchedulerConfig, ErrorConstructor, RegExp][] = [
+    ['maxWorkers 0', { maxWorkers: 0 }, RangeError, /`maxWorkers`.*got `0` \(number\)/],
+    ['maxWorkers 1.5', { maxWorkers: 1.5 }, RangeError, /`maxWorkers`.*`1.5` \(number\)/],
+    [
+      'maxWorkers string',
+      { maxWorkers: '4' as unknown as number },
+      TypeError,
+      /`maxWorkers`.*`'4'` \(string\)/,
+    ],
+    ['queueSize NaN', { queueSize: Number.NaN }, RangeError, /`queueSize`.*`NaN` \(number\)/],
+    ['retryAttempts 0', { retryAttempts: 0 }, RangeError, /`retryAttempts`/],
+    ['retryDelay -1', { retryDelay: -1 }, RangeError, /`retryDelay`.*`-1`/],
+    ['jobTimeout 0', { jobTimeout: 0 }, RangeError, /`jobTimeout`/],
+    ['jobTimeout 2^31', { jobTimeout: 2 ** 31 }, RangeError, /`jobTimeout`/],
+    [
+      'metricsInterval null',
+      { metricsInterval: null as unknown as number },
+      TypeError,
+      /`metricsInterval`.*\(null\)/,
+    ],
+    [
+      'enablePriority 1',
+      { enablePriority: 1 as unknown as boolean },
+      TypeError,
+      /`enablePriority`.*a boolean/,
+    ],
+    ['retention -1', { retention: -1 }, RangeError, /`retention`/],
+    ['scheduler {}', { scheduler: {} as never }, TypeError, /`scheduler`.*SchedulerLike/],
+    [
+      'unknown field',
+      { maxWorker: 4 } as SchedulerConfig,
+      TypeError,
+      /`maxWorker`.*a config field/,
+    ],
+  ];
+  it.each(cases)('rejects %s', (_label, config, ErrorClass, message) => {
+    expect(() => new JobScheduler(config)).toThrow(ErrorClass);
+    expect(() => new JobScheduler(config)).toThrow(message);
+  });
+
+  it('applies the seed defaults without touching the caller object', () => {
+    const config = Object.freeze({ maxWorkers: undefined }) as unknown as SchedulerConfig;
+    const scheduler = new JobScheduler(config);
+    expect(scheduler.getMetrics().maxWorkers).toBe(4);
+    expect(config).toEqual({ maxWorkers: undefined });
+  });
+});
+
+describe('submitJob validation', () => {
+  const cases: [string, JobInput, ErrorConstructor, RegExp][] = [
+    ['no handler', { name: 'x' }, TypeError, /`handler`.*a function.*\(undefined\)/],
+    [
+      'handler not a function',
+      { name: 'x', handler: 'run' as never },
+      TypeError,
+      /`handler`.*`'run'` \(string\)/,
+    ],
+    ['empty name', { name: '  ', handler }, RangeError, /`name`.*non-empty/],
+    ['name not a string', { name: 7 as never, handler }, TypeError, /`name`.*\(number\)/],
+    [
+      'unknown type',
+      { name: 'x', type: 'hourly' as never, handler },
+      RangeError,
+      /`type`.*'hourly'/,
+    ],
+    [
+      'type without schedule',
+      { name: 'x', type: 'cron', handler },
+      TypeError,
+      /`type`.*needs a schedule/,
+    ],
+    ['NaN priority', { name: 'x', priority: Number.NaN, handler }, RangeError, /`priority`.*`NaN`/],
+    [
+      'Infinity priority',
+      { name: 'x', priority: Number.POSITIVE_INFINITY, handler },
+      RangeError,
+      /`priority`/,
+    ],
+    [
+      'invalid startTime',
+      { name: 'x', schedule: { type: 'once', startTime: new Date('nope') }, handler },
+      RangeError,
+      /`schedule.startTime`.*Invalid Date/,
+    ],
+    [
+      'startTime string',
+      { name: 'x', schedule: { type: 'once', startTime: '2026-01-01' as never }, handler },
+      TypeError,
+      /`schedule.startTime`.*\(string\)/,
+    ],
+    [
+      'invalid cron',
+      { name: 'x', schedule: { type: 'cron', cronExpr: '61 * * * *' }, handler },
+      InvalidCronExpressionError as unknown as ErrorConstructor,
+      /61 \* \* \* \*/,
+    ],
+    [
+      'invalid time zone',
+      {
+        name: 'x',
+        schedule: { type: 'cron', cronExpr: '* * * * *', timezone: 'Mars/Olympus' },
+        handler,
+      },
+      RangeError,
+      /`timezone`.*'Mars\/Olympus'/,
+    ],
+    [
+      'interval 0',
+      { name: 'x', schedule: { type: 'interval', every: 0 }, handler },
+      RangeError,
+      /`schedule.every`/,
+    ],
+    [
+      'bad retry policy',
+      { name: 'x', retryPolicy: { backoffFactor: 0.5 }, handler },
+      RangeError,
+      /`retryPolicy.backoffFactor`.*`0.5`/,
+    ],
+    ['bad timeout', { name: 'x', timeout: -5, handler }, RangeError, /`timeout`.*`-5`/],
+    ['bad overlap', { name: 'x', overlap: 'never' as never, handler }, RangeError, /`overlap`/],
+    ['empty batch', { name: 'x', jobs: [] }, TypeError, /`jobs`.*non-empty array/],
+    [
+      'bad batch child',
+      { name: 'x', jobs: [{ name: 'ok', handler }, { name: 'bad' }] },
+      TypeError,
+      /`jobs\[1\].handler`/,
+    ],
+    [
+      'batch concurrency 0',
+      { name: 'x', concurrency: 0, jobs: [{ name: 'a', handler }] },
+      RangeError,
+      /`concurrency`/,
+    ],
+  ];
+
+  it.each(cases)('rejects %s and stores nothing', (_label, input, ErrorClass, message) => {
+    inVirtualTime({}, ({ scheduler }) => {
+      const before = scheduler.getMetrics();
+      expect(() => scheduler.submitJob(input)).toThrow(ErrorClass);
+      expect(() => scheduler.submitJob(input)).toThrow(message);
+      expect(scheduler.listJobs()).toEqual([]);
+      expect(scheduler.getMetrics()).toEqual(before);
+    });
+  });
+
+  it('rejects a batch that contains itself', () => {
+    inVirtualTime({}, ({ scheduler }) => {
+      const jobs: JobInput[] = [];
+      const cyclic: JobInput = { name: 'cyclic', jobs };
+      jobs.push(cyclic);
+      expect(() => scheduler.submitJob(cyclic)).toThrow(/contains itself/);
+      expect(scheduler.listJobs()).toEqual([]);
+    });
+  });
+
+  it('rejects a duplicate id, also one inside a batch', () => {
+    inVirtualTime({}, ({ scheduler }) => {
+      scheduler.submitJob({ id: 'job_123', name: 'first', handler });
+      expect(() => scheduler.submitJob({ id: 'job_123', name: 'again', handler })).toThrow(
+        DuplicateJobIdError,
+      );
+      expect(() =>
+        scheduler.submitJob({
+          name: 'batch',
+          jobs: [
+            { id: 'same', name: 'a', handler },
+            { id: 'same', name: 'b', handler },
+          ],
+        }),
+      ).toThrow(DuplicateJobIdError);
+      expect(scheduler.listJobs().map((job) => job.id)).toEqual(['job_123']);
+    });
+  });
+
+  it('throws QueueFullError when queueSize runs wait, and accepts nothing', () => {
+    inVirtualTime({ maxWorkers: 1, queueSize: 2 }, ({ scheduler, work }) => {
+      void scheduler.start();
+      scheduler.submitJob({ name: 'running', handler: work(10, 1) });
+      scheduler.submitJob({ name: 'q1', handler: work(10, 1) });
+      scheduler.submitJob({ name: 'q2', handler: work(10, 1) });
+      expect(() => scheduler.submitJob({ name: 'q3', handler: work(10, 1) })).toThrow(
+        QueueFullError,
+      );
+      expect(scheduler.listJobs().map((job) => job.name)).toEqual(['running', 'q1', 'q2']);
+      expect(scheduler.getMetrics().totalJobs).toBe(3);
+    });
+  });
+
+  it('refuses cron jobs with enableCron: false', () => {
+    inVirtualTime({ enableCron: false }, ({ scheduler }) => {
+      expect(() =>
+        scheduler.submitJob({
+          name: 'nightly',
+          schedule: { type: 'cron', cronExpr: '0 0 * * *' },
+          handler,
+        }),
+      ).toThrow(/enableCron: false/);
+      expect(scheduler.listJobs()).toEqual([]);
+    });
+  });
+
+  it('infers the job type from the input', () => {
+    inVirtualTime({}, ({ scheduler }) => {
+      const types = [
+        scheduler.submitJob({ name: 'a', handler }),
+        scheduler.submitJob({ name: 'b', schedule: { type: 'once', startTime: 10 }, handler }),
+        scheduler.submitJob({
+          name: 'c',
+          schedule: { type: 'cron', cronExpr: '* * * * *' },
+          handler,
+        }),
+        scheduler.submitJob({ name: 'd', schedule: { type: 'interval', every: 10 }, handler }),
+        scheduler.submitJob({ name: 'e', jobs: [{ name: 'child', handler }] }),
+      ].map((job) => scheduler.getJobStatus(job.id)?.type);
+      expect(types).toEqual(['immediate', 'scheduled', 'cron', 'recurring', 'batch']);
+      void scheduler.stop();
+    });
+  });
+});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  concat,
   defer,
   EMPTY,
   filter,
@@ -48,7 +49,7 @@ import type {
   StopReport,
 } from './types.js';
 
-type EventFields = Partial<Omit<JobEvent, 'type' | 'jobId' | 'at' | 'status' | 'previous'>>;
+type EventFields = Partial<Omit<JobEvent, 'type' | 'jobId' | 'status' | 'previous'>>;
 
 /**
  * The seed's JobScheduler as a reactive pipeline: submissions are runs pushed into a Subject,
@@ -94,6 +95,7 @@ export class JobScheduler {
   #activeBatches = 0;
   #draining = false;
   #emitting = 0;
+  readonly #captures: JobEvent[][] = [];
   #stop: StopCoordinator | undefined;
 
   constructor(config: SchedulerConfig = {}) {
@@ -176,9 +178,19 @@ export class JobScheduler {
     const spec = toJobSpec(input as JobInput, this.#config);
     this.#checkIds(spec);
     this.#checkCapacity(spec);
-    const job = this.#accept(spec, undefined);
-    this.#begin(job);
-    return this.#handle(job) as JobHandle<R>;
+    // Events of the submission itself happen before the caller holds the handle; they are
+    // kept for the handle's events$ to replay.
+    const duringSubmit: JobEvent[] = [];
+    this.#captures.push(duringSubmit);
+    let job: LiveJob;
+    try {
+      job = this.#accept(spec, undefined);
+      this.#begin(job);
+    } finally {
+      this.#captures.pop();
+    }
+    const own = duringSubmit.filter((event) => event.jobId === job.id);
+    return this.#handle(job, own) as JobHandle<R>;
   }
 
   /** Cancels a job that has not ended; false when there is no such job or it has ended. */
@@ -367,17 +379,12 @@ export class JobScheduler {
       this.#enqueue(job, run, 1);
       return;
     }
+    // Known before the run is queued, so that run's own outcome can be the job's final event.
+    if (nextRunAt === undefined) job.sourceDone = true;
     const busy = job.busy || job.deferredRuns.length > 0;
     const full = this.#queuedRuns >= this.#config.queueSize;
     if ((busy && job.spec.overlap === 'skip') || full) {
-      this.#emit(
-        this.#transition(job, 'skipped', job.status, {
-          run,
-          attempt: 0,
-          reason: full ? 'queue-full' : 'overlap',
-          ...(nextRunAt === undefined ? {} : { nextRunAt }),
-        }),
-      );
+      this.#skip(job, run, full ? 'queue-full' : 'overlap', nextRunAt);
       return;
     }
     if (busy && job.spec.overlap === 'queue') job.deferredRuns.push(run);
@@ -420,8 +427,8 @@ export class JobScheduler {
       run.attempt < policy.maxAttempts &&
       (policy.retryIf === undefined || safeRetryIf(policy.retryIf, error, run.attempt));
     if (!retry) return this.#runEnded(job, 'failed', { ...common, error, timedOut });
-    const delay = backoffDelay(policy, run.attempt);
-    const retryAt = this.#scheduler.now() + delay;
+    const now = this.#scheduler.now();
+    const retryAt = now + backoffDelay(policy, run.attempt);
     // The backoff holds no worker: the next attempt re-enters the queue when its timer fires.
     const backoff = at(retryAt, this.#scheduler).subscribe(() => {
       job.backoffs.delete(backoff);
@@ -430,6 +437,7 @@ export class JobScheduler {
     job.backoffs.add(backoff);
     return this.#transition(job, 'retrying', job.running.size > 0 ? 'running' : 'retrying', {
       ...common,
+      at: now,
       error,
       timedOut,
       retryAt,
@@ -454,22 +462,49 @@ export class JobScheduler {
     return event;
   }
 
-  /** A repeating job's source ran out: end the job now if no run is in flight. */
+  /**
+   * A fire that does not run. When it was the last fire and nothing is in flight, it ends the
+   * job as its last run ended, or failed with QueueFullError if no run ever got a place.
+   */
+  #skip(
+    job: LiveJob,
+    run: number,
+    reason: 'overlap' | 'queue-full',
+    nextRunAt: number | undefined,
+  ): void {
+    const final = job.sourceDone && !job.busy && job.deferredRuns.length === 0;
+    if (!final) {
+      this.#emit(
+        this.#transition(job, 'skipped', job.status, {
+          run,
+          attempt: 0,
+          reason,
+          ...(nextRunAt === undefined ? {} : { nextRunAt }),
+        }),
+      );
+      return;
+    }
+    const ok = job.lastOutcome === 'completed';
+    const error =
+      job.lastOutcome === 'failed' ? job.lastError : new QueueFullError(this.#config.queueSize);
+    this.#emit(
+      this.#transition(job, 'skipped', ok ? 'completed' : 'failed', {
+        run,
+        attempt: 0,
+        reason,
+        final: true,
+        ...(ok ? { result: job.lastResult } : { error }),
+      }),
+    );
+    this.#settle(job, ok, ok ? job.lastResult : error);
+  }
+
+  /** A source that completes without a last fire (a cron expression with no more dates). */
   #sourceDone(job: LiveJob): void {
     job.sourceDone = true;
     job.source = undefined;
     if (job.busy || job.deferredRuns.length > 0 || job.settled) return;
-    const type = job.lastOutcome ?? 'completed';
-    const ok = type === 'completed';
-    this.#emit(
-      this.#transition(job, type, type, {
-        run: job.runs,
-        attempt: 0,
-        final: true,
-        ...(ok ? { result: job.lastResult } : { error: job.lastError }),
-      }),
-    );
-    this.#settle(job, ok, ok ? job.lastResult : job.lastError);
+    this.#cancel(job, new JobCancelledError(job.id, 'its schedule has no more fire times'));
   }
 
   /** What a job that has not ended is doing, judged by its runs in flight. */
@@ -609,20 +644,24 @@ export class JobScheduler {
     job.onSettled?.({ id: job.id, status, ...(ok ? { result: value } : { error: value }) });
   }
 
-  #handle(job: LiveJob): JobHandle {
+  #handle(job: LiveJob, duringSubmit: readonly JobEvent[]): JobHandle {
     const events = this.#events;
+    const endedDuringSubmit = duringSubmit.some((event) => event.final);
     return {
       id: job.id,
       get result() {
         return job.result;
       },
       events$: defer(() =>
-        job.settled
-          ? EMPTY
-          : events.pipe(
-              filter((event) => event.jobId === job.id),
-              takeWhile((event) => !event.final, true),
-            ),
+        concat(
+          from(duringSubmit),
+          endedDuringSubmit || job.settled
+            ? EMPTY
+            : events.pipe(
+                filter((event) => event.jobId === job.id),
+                takeWhile((event) => !event.final, true),
+              ),
+        ),
       ),
       cancel: () => this.cancelJob(job.id),
     };
@@ -640,7 +679,7 @@ export class JobScheduler {
     return {
       type,
       jobId: job.id,
-      at: this.#scheduler.now(),
+      at: fields.at ?? this.#scheduler.now(),
       attempt: 0,
       run: 1,
       final: false,
@@ -651,6 +690,7 @@ export class JobScheduler {
   }
 
   #emit(event: JobEvent): void {
+    for (const capture of this.#captures) capture.push(event);
     this.#emitting += 1;
     try {
       this.#events.next(event);

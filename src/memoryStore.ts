@@ -62,7 +62,13 @@ export class MemoryStore implements JobStore {
         delete record.nextRunAt;
         break;
       case 'skipped':
+        record.runs = Math.max(record.runs, event.run);
         setOptional(record, 'nextRunAt', event.nextRunAt);
+        if (event.final) {
+          record.finishedAt = event.at;
+          if ('result' in event) record.result = event.result;
+          if ('error' in event) record.error = event.error;
+        }
         break;
     }
     if (event.final && TERMINAL.has(event.status)) this.#retain(event.jobId, event.status);

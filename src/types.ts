@@ -106,7 +106,11 @@ export interface JobHandle<R = unknown> {
    * It never raises an unhandled rejection when nobody awaits it.
    */
   readonly result: Promise<R>;
-  /** This job's events only, ending with its terminal event. */
+  /**
+   * This job's events, ending with its terminal event. It first replays the events that
+   * happened while `submitJob` ran (`submitted`, `queued`, and `started` and more when a worker
+   * was free), then follows live; subscribe before the job moves on to miss nothing.
+   */
   readonly events$: Observable<JobEvent>;
   cancel(): boolean;
 }

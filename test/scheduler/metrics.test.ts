@@ -103,7 +103,7 @@ describe('JobScheduler metrics', () => {
 });
 
 describe('JobHandle.events$', () => {
-  it("emits only this job's events and completes after its terminal event", () => {
+  it("replays the submission, then follows this job's events to its terminal one", () => {
     inVirtualTime({ maxWorkers: 1 }, ({ scheduler, work, flush }) => {
       void scheduler.start();
       const seen: string[] = [];
@@ -112,15 +112,22 @@ describe('JobHandle.events$', () => {
       const job = scheduler.submitJob({ name: 'mine', handler: work(10, 1) });
       scheduler.submitJob({ name: 'other', handler: work(5, 1) });
       job.events$.subscribe({
-        next: (event) => seen.push(event.type),
+        next: (event) => seen.push(`${event.at}:${event.type}`),
         complete: () => (completed = true),
       });
       flush();
-      expect(seen).toEqual(['started', 'completed']);
+      expect(seen).toEqual(['0:submitted', '0:queued', '5:started', '15:completed']);
       expect(completed).toBe(true);
-      let lateCompleted = false;
-      job.events$.subscribe({ complete: () => (lateCompleted = true) });
-      expect(lateCompleted).toBe(true);
+    });
+  });
+
+  it('replays a job that ended inside submitJob, retries included', () => {
+    inVirtualTime({ retryDelay: 0 }, ({ scheduler }) => {
+      void scheduler.start();
+      const seen: string[] = [];
+      const job = scheduler.submitJob({ name: 'sync', handler: () => 'done' });
+      job.events$.subscribe((event) => seen.push(event.type));
+      expect(seen).toEqual(['submitted', 'queued', 'started', 'completed']);
     });
   });
 });

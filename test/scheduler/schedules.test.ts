@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { QueueFullError } from '../../src/index.js';
 import { inVirtualTime, only } from '../helpers/virtualTime.js';
 
 describe('JobScheduler scheduled jobs', () => {
@@ -201,5 +202,64 @@ describe('JobScheduler cron and recurring jobs', () => {
       },
       epoch,
     );
+  });
+
+  it('ends a recurring job whose last fire is skipped as its last run ended, counting no extra run', () => {
+    inVirtualTime(
+      { maxWorkers: 1, queueSize: 1 },
+      ({ scheduler, events, work, testScheduler, flush }) => {
+        void scheduler.start();
+        const job = scheduler.submitJob({
+          name: 'thrice',
+          schedule: { type: 'interval', every: 10, maxRuns: 3 },
+          handler: work(1, 'r'),
+        });
+        testScheduler.schedule(() => {
+          scheduler.submitJob({ name: 'filler-running', handler: work(100, 1) });
+          scheduler.submitJob({ name: 'filler-queued', handler: work(1, 1) });
+        }, 25);
+        flush();
+        const own = events.filter((event) => event.jobId === job.id && event.type !== 'submitted');
+        expect(
+          own.filter((event) => event.final).map((event) => [event.type, event.at, event.status]),
+        ).toEqual([['skipped', 30, 'completed']]);
+        expect(scheduler.getJobStatus(job.id)).toMatchObject({
+          status: 'completed',
+          result: 'r',
+          runs: 3,
+        });
+        expect(scheduler.getMetrics()).toMatchObject({ completedJobs: 4, skippedRuns: 1 });
+      },
+    );
+  });
+
+  it('fails a recurring job none of whose fires found a place in the queue', async () => {
+    let result: Promise<unknown> | undefined;
+    inVirtualTime(
+      { maxWorkers: 1, queueSize: 1, jobTimeout: Number.POSITIVE_INFINITY },
+      ({ scheduler, work, flush }) => {
+        void scheduler.start();
+        scheduler.submitJob({ name: 'running', handler: work(100, 1) });
+        scheduler.submitJob({ name: 'queued', handler: work(1, 1) });
+        const job = scheduler.submitJob({
+          name: 'once',
+          schedule: { type: 'interval', every: 10, maxRuns: 1 },
+          handler: work(1, 1),
+        });
+        result = job.result;
+        flush();
+        expect(scheduler.getJobStatus(job.id)).toMatchObject({
+          status: 'failed',
+          runs: 1,
+          attempts: 0,
+        });
+        expect(scheduler.getMetrics()).toMatchObject({
+          completedJobs: 2,
+          failedJobs: 0,
+          skippedRuns: 1,
+        });
+      },
+    );
+    await expect(result).rejects.toBeInstanceOf(QueueFullError);
   });
 });

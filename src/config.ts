@@ -14,6 +14,7 @@ const DEFAULTS: ResolvedConfig = {
   maxWorkers: 4,
   queueSize: 100,
   enablePriority: true,
+  aging: 0,
   enableRetry: true,
   retryAttempts: 3,
   retryDelay: 1000,
@@ -52,6 +53,7 @@ export function resolveConfig(config: SchedulerConfig = {}): ResolvedConfig {
   assertInteger('maxWorkers', resolved.maxWorkers, 1);
   assertInteger('queueSize', resolved.queueSize, 1, true);
   assertBoolean('enablePriority', resolved.enablePriority);
+  assertFiniteAtLeast('aging', resolved.aging, 0);
   assertBoolean('enableRetry', resolved.enableRetry);
   assertInteger('retryAttempts', resolved.retryAttempts, 1, true);
   assertFiniteAtLeast('retryDelay', resolved.retryDelay, 0);

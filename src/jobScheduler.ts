@@ -143,12 +143,14 @@ export class JobScheduler {
   start(): Promise<void> {
     if (this.#state !== 'idle') return Promise.resolve();
     this.#state = 'running';
-    const { maxWorkers, enablePriority, metricsInterval } = this.#config;
+    const { maxWorkers, enablePriority, aging, metricsInterval } = this.#config;
     this.#pipeline = this.#runs
       .pipe(
         priorityMergeMap((run: QueuedRun) => runAttempt(run, this.#hooks), {
           concurrency: maxWorkers,
           priority: enablePriority ? (run: QueuedRun) => run.job.spec.priority : () => 0,
+          aging: enablePriority ? aging : 0,
+          scheduler: this.#scheduler,
         }),
       )
       .subscribe({
@@ -196,8 +198,8 @@ export class JobScheduler {
   /** Cancels a job that has not ended; false when there is no such job or it has ended. */
   cancelJob(id: string): boolean {
     const job = this.#live.get(id);
-    if (job === undefined) return false;
-    this.#cancel(job, new JobCancelledError(id));
+    if (job === undefined || job.ended) return false;
+    this.#asOneEmission(() => this.#cancel(job, new JobCancelledError(id)));
     return true;
   }
 
@@ -242,9 +244,11 @@ export class JobScheduler {
       nameOf: (id) => this.#store.get(id)?.name ?? '',
     });
     this.#stop = stop;
-    for (const job of [...this.#live.values()]) {
-      if (job.parentId === undefined) this.#windDown(job, drain);
-    }
+    this.#asOneEmission(() => {
+      for (const job of [...this.#live.values()]) {
+        if (job.parentId === undefined) this.#windDown(job, drain);
+      }
+    });
     stop.begin(timeout);
     return stop.report;
   }
@@ -453,13 +457,9 @@ export class JobScheduler {
     const deferred = job.deferredRuns.shift();
     if (deferred !== undefined) this.#enqueue(job, deferred, 1);
     const final = job.sourceDone && !job.busy;
-    const event = this.#transition(job, type, final ? type : this.#idleStatus(job), {
-      ...fields,
-      final,
-    });
     if (final)
-      this.#settle(job, type === 'completed', type === 'completed' ? fields.result : fields.error);
-    return event;
+      this.#ending(job, type === 'completed', type === 'completed' ? fields.result : fields.error);
+    return this.#transition(job, type, final ? type : this.#idleStatus(job), { ...fields, final });
   }
 
   /**
@@ -487,6 +487,7 @@ export class JobScheduler {
     const ok = job.lastOutcome === 'completed';
     const error =
       job.lastOutcome === 'failed' ? job.lastError : new QueueFullError(this.#config.queueSize);
+    this.#ending(job, ok, ok ? job.lastResult : error);
     this.#emit(
       this.#transition(job, 'skipped', ok ? 'completed' : 'failed', {
         run,
@@ -496,14 +497,13 @@ export class JobScheduler {
         ...(ok ? { result: job.lastResult } : { error }),
       }),
     );
-    this.#settle(job, ok, ok ? job.lastResult : error);
   }
 
   /** A source that completes without a last fire (a cron expression with no more dates). */
   #sourceDone(job: LiveJob): void {
     job.sourceDone = true;
     job.source = undefined;
-    if (job.busy || job.deferredRuns.length > 0 || job.settled) return;
+    if (job.busy || job.deferredRuns.length > 0 || job.ended) return;
     this.#cancel(job, new JobCancelledError(job.id, 'its schedule has no more fire times'));
   }
 
@@ -543,6 +543,7 @@ export class JobScheduler {
             ? new BatchError(batch.id, outcomes)
             : outcomes.map((outcome) => outcome.result);
           const type = failed ? 'failed' : 'completed';
+          this.#ending(batch, !failed, result);
           this.#emit(
             this.#transition(batch, type, type, {
               run: 1,
@@ -551,14 +552,14 @@ export class JobScheduler {
               ...(failed ? { error: result } : { result }),
             }),
           );
-          this.#settle(batch, !failed, result);
         },
       });
   }
 
   /** Ends a job for good: its timers stop, queued runs are skipped, running attempts aborted. */
   #cancel(job: LiveJob, reason: JobCancelledError): void {
-    if (job.settled) return;
+    if (job.ended) return;
+    this.#ending(job, false, reason);
     if (job.spec.type === 'batch' && job.source !== undefined) {
       this.#activeBatches -= 1;
     }
@@ -579,7 +580,6 @@ export class JobScheduler {
         attempt.cancel(reason, index === attempts.length - 1);
       }
     }
-    this.#settle(job, false, reason);
   }
 
   /** Stops everything that would make or run another attempt of the job, except running ones. */
@@ -607,7 +607,7 @@ export class JobScheduler {
     if (job.spec.type === 'batch') {
       if (drain) return;
       for (const child of job.children) {
-        if (!child.settled && child.running.size === 0)
+        if (!child.ended && child.running.size === 0)
           this.#cancel(child, new JobCancelledError(child.id, why));
       }
       return;
@@ -631,9 +631,29 @@ export class JobScheduler {
   }
 
   #cancelAll(why: string): void {
-    for (const job of [...this.#live.values()]) {
-      if (job.parentId === undefined) this.#cancel(job, new JobCancelledError(job.id, why));
+    this.#asOneEmission(() => {
+      for (const job of [...this.#live.values()]) {
+        if (job.parentId === undefined) this.#cancel(job, new JobCancelledError(job.id, why));
+      }
+    });
+  }
+
+  /**
+   * Runs work that emits many events as if it were one: a stop in progress must not see the
+   * scheduler idle, and complete events$, between two jobs of the same sweep.
+   */
+  #asOneEmission(work: () => void): void {
+    this.#emitting += 1;
+    try {
+      work();
+    } finally {
+      this.#emitting -= 1;
     }
+  }
+
+  /** Records how the job ends; it settles when its final event has been emitted. */
+  #ending(job: LiveJob, ok: boolean, value: unknown): void {
+    job.ending ??= { ok, value };
   }
 
   #settle(job: LiveJob, ok: boolean, value: unknown): void {
@@ -691,12 +711,14 @@ export class JobScheduler {
 
   #emit(event: JobEvent): void {
     for (const capture of this.#captures) capture.push(event);
-    this.#emitting += 1;
-    try {
+    this.#asOneEmission(() => {
       this.#events.next(event);
-    } finally {
-      this.#emitting -= 1;
-    }
+      // Settling after the final event keeps causes before effects: a batch hears of its
+      // child's end, and a result Promise resolves, only once the event is out.
+      const ending = event.final ? this.#live.get(event.jobId)?.ending : undefined;
+      if (ending !== undefined)
+        this.#settle(this.#live.get(event.jobId) as LiveJob, ending.ok, ending.value);
+    });
     // Only once every subscriber has seen the event may a stop complete the stream.
     if (this.#emitting === 0) this.#stop?.check();
   }

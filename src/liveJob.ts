@@ -65,6 +65,14 @@ export class LiveJob {
     return this.#settled !== undefined;
   }
 
+  /** How the job ends, set just before its final event is emitted; it settles once emitted. */
+  ending: { readonly ok: boolean; readonly value: unknown } | undefined;
+
+  /** Ending or settled: nothing may start, queue or cancel it any more. */
+  get ended(): boolean {
+    return this.ending !== undefined || this.#settled !== undefined;
+  }
+
   /** True while a run of this job is queued, running or waiting out a backoff. */
   get busy(): boolean {
     return this.queued.size > 0 || this.running.size > 0 || this.backoffs.size > 0;

@@ -79,6 +79,9 @@ export function runAttempt(run: QueuedRun, hooks: AttemptHooks): Observable<JobE
       error: (error: unknown) => {
         // Runs before jobTimeout tears the handler down, so its signal is aborted with this error.
         abortReason = error;
+        // Torn down now, before the slot is freed: the next handler must not start while a
+        // timed-out one is still subscribed.
+        handlerSubscription?.unsubscribe();
         end({ ok: false, error, execTime: scheduler.now() - startedAt });
       },
       complete: () => end({ ok: true, result: lastValue, execTime: scheduler.now() - startedAt }),

@@ -218,6 +218,11 @@ export interface SchedulerConfig {
   readonly queueSize?: number;
   /** False dispatches in submission order. Default true. */
   readonly enablePriority?: boolean;
+  /**
+   * Anti-starvation: every `aging` ms a run has waited counts as one priority level, so a steady
+   * stream of high-priority jobs cannot hold a low one back for ever. Default 0 (off).
+   */
+  readonly aging?: number;
   /** False gives one attempt unless a job's own `retryPolicy` says otherwise. Default true. */
   readonly enableRetry?: boolean;
   /** Total attempts, the first included. Default 3. */

@@ -118,6 +118,10 @@ export function toEpochMs(name: string, value: unknown): number {
     if (Number.isNaN(ms)) throw new RangeError(expectedMessage(name, expectation, 'Invalid Date'));
     return ms;
   }
-  checkNumber(name, value, expectation, Number.isFinite);
+  // A number a Date cannot hold is no point in time.
+  checkNumber(name, value, expectation, (n) => Number.isFinite(n) && Math.abs(n) <= LATEST_DATE_MS);
   return value;
 }
+
+/** The largest epoch ms a Date can represent, either side of 1970. */
+const LATEST_DATE_MS = 8.64e15;

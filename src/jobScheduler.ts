@@ -21,7 +21,7 @@ import { isJobTimeoutError } from '../operators/jobTimeout.js';
 import { priorityMergeMap } from '../operators/priorityMergeMap.js';
 import { backoffDelay } from '../operators/retryBackoff.js';
 import type { Tick } from '../operators/timerGuard.js';
-import { expectedMessage } from '../operators/validate.js';
+import { assertNonEmptyString, assertOneOf, expectedMessage } from '../operators/validate.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import {
   type BatchChildOutcome,
@@ -48,6 +48,16 @@ import type {
   StopOptions,
   StopReport,
 } from './types.js';
+
+const JOB_STATUSES: readonly JobStatus[] = [
+  'pending',
+  'queued',
+  'running',
+  'retrying',
+  'completed',
+  'failed',
+  'cancelled',
+];
 
 type EventFields = Partial<Omit<JobEvent, 'type' | 'jobId' | 'status' | 'previous'>>;
 
@@ -197,6 +207,7 @@ export class JobScheduler {
 
   /** Cancels a job that has not ended; false when there is no such job or it has ended. */
   cancelJob(id: string): boolean {
+    assertNonEmptyString('id', id);
     const job = this.#live.get(id);
     if (job === undefined || job.ended) return false;
     this.#asOneEmission(() => this.#cancel(job, new JobCancelledError(id)));
@@ -204,11 +215,13 @@ export class JobScheduler {
   }
 
   getJobStatus(id: string): JobSnapshot | undefined {
+    assertNonEmptyString('id', id);
     return this.#store.get(id);
   }
 
   /** Snapshots in submission order, all or those with one status. */
   listJobs(status?: JobStatus): JobSnapshot[] {
+    if (status !== undefined) assertOneOf('status', status, JOB_STATUSES);
     return this.#store.list(status);
   }
 
@@ -222,6 +235,9 @@ export class JobScheduler {
    * cancelled; afterwards no timer is left, and `events$` and `metrics$` have completed.
    */
   stop(options: StopOptions = {}): Promise<StopReport> {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError(expectedMessage('options', 'an object', options));
+    }
     if (this.#stop !== undefined) return this.#stop.report;
     const { drain = false, timeout = this.#config.jobTimeout } = options;
     if (typeof drain !== 'boolean')
@@ -520,6 +536,12 @@ export class JobScheduler {
     const outcomes: BatchChildOutcome[] = [];
     const childDone$ = (child: LiveJob, index: number) =>
       new Observable<never>((subscriber) => {
+        // Cancelled before its turn (cancelJob, or a stop): it must neither run nor hold the batch.
+        if (child.ended) {
+          outcomes[index] = { id: child.id, status: 'cancelled', error: child.ending?.value };
+          subscriber.complete();
+          return;
+        }
         child.onSettled = (outcome) => {
           outcomes[index] = outcome;
           subscriber.complete();

@@ -82,6 +82,10 @@ export function toJobSpec(
   assertTimeout(field('timeout'), timeout);
   const overlap = input.overlap ?? 'skip';
   assertOneOf(field('overlap'), overlap, OVERLAPS);
+  const ownPolicy: unknown = input.retryPolicy;
+  if (ownPolicy !== undefined && (typeof ownPolicy !== 'object' || ownPolicy === null)) {
+    throw new TypeError(expectedMessage(field('retryPolicy'), 'an object', ownPolicy));
+  }
   const retryPolicy = resolveRetryPolicy(
     { ...inherited.retryPolicy, ...input.retryPolicy },
     config,

@@ -70,7 +70,8 @@ export class MetricsFold {
         this.#failedRuns += 1;
         break;
       case 'cancelled':
-        this.#cancelled += 1;
+        // A job with several attempts running emits one per attempt; only the last ends it.
+        if (event.final) this.#cancelled += 1;
         break;
       case 'skipped':
         this.#skippedRuns += 1;

@@ -63,10 +63,15 @@ export interface JobContext {
  * };
  * ```
  */
-export type JobHandler<P = unknown, R = unknown> = (
-  payload: P,
-  context: JobContext,
-) => R | PromiseLike<R> | Observable<R>;
+export type JobHandler<P = unknown, R = unknown> = BivariantHandler<P, R>['handle'];
+
+/**
+ * Declared as a method so that a handler of a specific payload type still fits where any job is
+ * accepted, such as a batch's `jobs` array of mixed payloads.
+ */
+interface BivariantHandler<P, R> {
+  handle(payload: P, context: JobContext): R | PromiseLike<R> | Observable<R>;
+}
 
 /**
  * What `submitJob` takes. Only `name` and `handler` are required (a batch takes `jobs` instead

@@ -239,7 +239,8 @@ function checkMetricsRecount({ events, metrics }: Outcome): void {
     totalJobs: count((event) => event.type === 'submitted'),
     completedJobs: count((event) => event.type === 'completed'),
     failedJobs: count((event) => event.type === 'failed'),
-    cancelledJobs: count((event) => event.type === 'cancelled'),
+    // A job with several attempts running emits one 'cancelled' per attempt; only the last ends it.
+    cancelledJobs: count((event) => event.type === 'cancelled' && event.final),
     retriedAttempts: count((event) => event.type === 'retrying'),
     timedOutAttempts: count((event) => event.timedOut === true),
     skippedRuns: count((event) => event.type === 'skipped'),

@@ -1,0 +1,58 @@
+// A batch child cancelled before its turn: found by the demo, whose Ctrl-C stop waited out its
+// whole deadline while a batch was half done.
+import { describe, expect, it } from 'vitest';
+import { BatchError, JobCancelledError, type StopReport } from '../../src/index.js';
+import { inVirtualTime, only } from '../helpers/virtualTime.js';
+
+describe('JobScheduler batch children cancelled before their turn', () => {
+  it('never run, and the batch fails with BatchError once the others settle', async () => {
+    let result: Promise<unknown> | undefined;
+    inVirtualTime({}, ({ scheduler, log, work, flush }) => {
+      void scheduler.start();
+      const batch = scheduler.submitJob({
+        name: 'batch',
+        concurrency: 1,
+        jobs: ['a', 'b', 'c'].map((name) => ({ id: name, name, handler: work(10, name) })),
+      });
+      result = batch.result;
+      expect(scheduler.cancelJob('c')).toBe(true);
+      flush();
+      expect(only(log, 'started')).toEqual(['0:a', '10:b']);
+      expect(only(log, 'failed')).toEqual(['20:batch']);
+      expect(scheduler.getJobStatus('c')?.status).toBe('cancelled');
+    });
+    const error = await result?.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(BatchError);
+    expect((error as BatchError).outcomes).toEqual([
+      { id: 'a', status: 'completed', result: 'a' },
+      { id: 'b', status: 'completed', result: 'b' },
+      { id: 'c', status: 'cancelled', error: expect.any(JobCancelledError) },
+    ]);
+  });
+
+  it('do not hold a stop without drain until its deadline', async () => {
+    let report: Promise<StopReport> | undefined;
+    inVirtualTime({}, ({ scheduler, log, work, testScheduler, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        name: 'batch',
+        concurrency: 1,
+        jobs: ['a', 'b', 'c'].map((name) => ({ id: name, name, handler: work(10, name) })),
+      });
+      testScheduler.schedule(() => {
+        report = scheduler.stop({ timeout: 1000 });
+      }, 5);
+      flush();
+      // `a` finishes at 10; the stop ends then, not at its deadline of 1005.
+      expect(only(log, 'failed')).toEqual(['10:batch']);
+      expect(testScheduler.now()).toBe(10);
+    });
+    expect(await report).toEqual({
+      cancelled: [
+        { id: 'b', name: 'b', previous: 'pending' },
+        { id: 'c', name: 'c', previous: 'pending' },
+      ],
+      finishedDuringStop: 2,
+    });
+  });
+});

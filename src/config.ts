@@ -6,9 +6,13 @@ import {
   assertScheduler,
   expectedMessage,
 } from '../operators/validate.js';
+import type { JobStore } from './jobStore.js';
 import type { SchedulerConfig } from './types.js';
 
-export type ResolvedConfig = Required<SchedulerConfig> & { readonly scheduler: SchedulerLike };
+export type ResolvedConfig = Required<Omit<SchedulerConfig, 'store'>> & {
+  readonly scheduler: SchedulerLike;
+  readonly store: JobStore | undefined;
+};
 
 const DEFAULTS: ResolvedConfig = {
   maxWorkers: 4,
@@ -23,11 +27,26 @@ const DEFAULTS: ResolvedConfig = {
   enableCron: true,
   retention: 1000,
   scheduler: asyncScheduler,
+  store: undefined,
 };
 
 /** The longest retry delay when a job's policy names none: the seed's own example uses 30 s. */
 export const DEFAULT_MAX_RETRY_DELAY = 30_000;
 export const DEFAULT_BACKOFF_FACTOR = 2;
+
+function assertStore(store: unknown): void {
+  const candidate = store as Partial<JobStore> | null;
+  const valid =
+    typeof candidate === 'object' &&
+    candidate !== null &&
+    typeof candidate.apply === 'function' &&
+    typeof candidate.get === 'function' &&
+    typeof candidate.list === 'function';
+  if (!valid)
+    throw new TypeError(
+      expectedMessage('store', 'a job store such as sqliteStore({ path })', store),
+    );
+}
 
 function assertBoolean(name: string, value: unknown): void {
   if (typeof value !== 'boolean') throw new TypeError(expectedMessage(name, 'a boolean', value));
@@ -62,6 +81,7 @@ export function resolveConfig(config: SchedulerConfig = {}): ResolvedConfig {
   assertBoolean('enableCron', resolved.enableCron);
   assertInteger('retention', resolved.retention, 0, true);
   assertScheduler('scheduler', resolved.scheduler);
+  if (resolved.store !== undefined) assertStore(resolved.store);
   return resolved;
 }
 

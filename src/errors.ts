@@ -74,6 +74,27 @@ export class DuplicateJobIdError extends Error {
   }
 }
 
+/**
+ * The error of an attempt that was running when its process died; a durable store's recovery
+ * retries it per the job's policy, or fails the job with it when no attempt is left.
+ *
+ * @example
+ * ```ts
+ * if (isJobInterruptedError(snapshot.error)) console.log('lost to a crash on attempt', snapshot.error.attempt);
+ * ```
+ */
+export class JobInterruptedError extends Error {
+  override name = 'JobInterruptedError' as const;
+  readonly jobId: string;
+  readonly attempt: number;
+
+  constructor(jobId: string, attempt: number) {
+    super(`Job '${jobId}' was interrupted on attempt ${attempt}: its process stopped while it ran`);
+    this.jobId = jobId;
+    this.attempt = attempt;
+  }
+}
+
 /** How one child of a batch ended. */
 export interface BatchChildOutcome {
   readonly id: string;

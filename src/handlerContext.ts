@@ -8,15 +8,18 @@ import type { JobContext } from './types.js';
 export class HandlerContext implements JobContext {
   readonly #signalContext: SignalContext;
   readonly attempt: number;
+  readonly run: number;
   readonly job: { readonly id: string; readonly name: string };
 
   constructor(
     signalContext: SignalContext,
     attempt: number,
+    run: number,
     job: { readonly id: string; readonly name: string },
   ) {
     this.#signalContext = signalContext;
     this.attempt = attempt;
+    this.run = run;
     this.job = job;
   }
 

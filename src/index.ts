@@ -6,13 +6,16 @@ export {
   BatchError,
   DuplicateJobIdError,
   JobCancelledError,
+  JobInterruptedError,
   QueueFullError,
   SchedulerStoppedError,
 } from './errors.js';
+export type { HandlerDefaults } from './handlerRegistry.js';
 export { JobScheduler } from './jobScheduler.js';
-export type { JobStore } from './memoryStore.js';
+export type { DurableJobStore, JobStore, RecoveredJob } from './jobStore.js';
 export type {
   JobContext,
+  JobDefinition,
   JobEvent,
   JobEventType,
   JobHandle,
@@ -21,6 +24,7 @@ export type {
   JobSnapshot,
   JobStatus,
   JobType,
+  MissedRunsPolicy,
   OverlapPolicy,
   Quantiles,
   Schedule,
@@ -28,5 +32,6 @@ export type {
   SchedulerMetrics,
   StopOptions,
   StopReport,
+  Timing,
 } from './types.js';
 export { Priority } from './types.js';

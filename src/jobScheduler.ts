@@ -20,7 +20,6 @@ import { every } from '../operators/every.js';
 import { isJobTimeoutError } from '../operators/jobTimeout.js';
 import { priorityMergeMap } from '../operators/priorityMergeMap.js';
 import { backoffDelay } from '../operators/retryBackoff.js';
-import type { Tick } from '../operators/timerGuard.js';
 import { assertNonEmptyString, assertOneOf, expectedMessage } from '../operators/validate.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import {
@@ -31,15 +30,19 @@ import {
   QueueFullError,
   SchedulerStoppedError,
 } from './errors.js';
-import { type JobSpec, toJobSpec } from './jobSpec.js';
+import { type HandlerDefaults, HandlerRegistry } from './handlerRegistry.js';
+import { type JobSpec, type SpecContext, toDefinition, toJobSpec } from './jobSpec.js';
+import { isDurable, type JobStore, type RecoveredJob } from './jobStore.js';
 import { LiveJob, type QueuedRun } from './liveJob.js';
-import { type JobStore, MemoryStore } from './memoryStore.js';
+import { MemoryStore } from './memoryStore.js';
 import { MetricsFold } from './metricsFold.js';
+import { resumeJobs } from './recovery.js';
 import { type AttemptHooks, type AttemptOutcome, runAttempt } from './runAttempt.js';
 import { StopCoordinator } from './stopCoordinator.js';
 import type {
   JobEvent,
   JobHandle,
+  JobHandler,
   JobInput,
   JobSnapshot,
   JobStatus,
@@ -58,6 +61,13 @@ const JOB_STATUSES: readonly JobStatus[] = [
   'failed',
   'cancelled',
 ];
+
+/** How a job recovered from a durable store picks up its schedule. */
+export interface ResumeOptions {
+  readonly createdAt: number;
+  /** A fire time missed while no process ran, to run once now (`missedRuns: 'once'`). */
+  readonly missedFireAt?: number;
+}
 
 type EventFields = Partial<Omit<JobEvent, 'type' | 'jobId' | 'status' | 'previous'>>;
 
@@ -96,6 +106,11 @@ export class JobScheduler {
   readonly #metrics: MetricsFold;
   readonly #live = new Map<string, LiveJob>();
   readonly #hooks: AttemptHooks;
+  readonly #registry = new HandlerRegistry();
+  readonly #specContext: SpecContext;
+  /** A durable store is opened on first use; what it held unfinished resumes at start(). */
+  #opened = false;
+  #recovered: RecoveredJob[] = [];
   #state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   /** Runs submitted before `start()`, released in priority order when it is called. */
   #waitingForStart: QueuedRun[] = [];
@@ -111,7 +126,12 @@ export class JobScheduler {
   constructor(config: SchedulerConfig = {}) {
     this.#config = resolveConfig(config);
     this.#scheduler = this.#config.scheduler;
-    this.#store = new MemoryStore(this.#config.retention);
+    this.#store = this.#config.store ?? new MemoryStore(this.#config.retention);
+    this.#specContext = {
+      config: this.#config,
+      registry: this.#registry,
+      durable: isDurable(this.#store),
+    };
     this.#metrics = new MetricsFold(this.#config.maxWorkers, this.#scheduler.now());
     // The folds subscribe first, so any subscriber that reacts to an event already sees its effect.
     const fold = <S extends { apply(event: JobEvent): void }>(state: S) =>
@@ -152,6 +172,11 @@ export class JobScheduler {
    */
   start(): Promise<void> {
     if (this.#state !== 'idle') return Promise.resolve();
+    try {
+      this.#open();
+    } catch (error) {
+      return Promise.reject(error);
+    }
     this.#state = 'running';
     const { maxWorkers, enablePriority, aging, metricsInterval } = this.#config;
     this.#pipeline = this.#runs
@@ -177,7 +202,59 @@ export class JobScheduler {
     // A stable sort: equal priorities keep their submission order.
     if (enablePriority) waiting.sort((a, b) => b.job.spec.priority - a.job.spec.priority);
     for (const run of waiting) this.#runs.next(run);
+    const recovered = this.#recovered;
+    this.#recovered = [];
+    if (recovered.length > 0) this.#asOneEmission(() => this.#resume(recovered));
     return Promise.resolve();
+  }
+
+  /**
+   * Registers the handler for jobs of this name, so they can be submitted by name alone. With a
+   * durable store that is the only way, since functions cannot be stored: define every handler
+   * before `start()`, so that recovered jobs find theirs.
+   *
+   * @example
+   * ```ts
+   * scheduler.define('send_email', async (to: string, { signal }) => mailer.send(to, { signal }), {
+   *   retryPolicy: { maxAttempts: 5 },
+   * });
+   * scheduler.submitJob({ name: 'send_email', payload: 'ada@example.com' });
+   * ```
+   */
+  define<P = unknown, R = unknown>(
+    name: string,
+    handler: JobHandler<P, R>,
+    defaults?: HandlerDefaults,
+  ): void {
+    this.#registry.define(name, handler as JobHandler, defaults);
+  }
+
+  #open(): void {
+    if (this.#opened || !isDurable(this.#store)) return;
+    this.#recovered = this.#store.open(this.#config.retention);
+    this.#opened = true;
+    for (const { snapshot } of this.#recovered) this.#metrics.restore(snapshot.status);
+  }
+
+  /** Picks up what the last process left unfinished; see recovery.ts. */
+  #resume(recovered: readonly RecoveredJob[]): void {
+    resumeJobs(recovered, {
+      scheduler: this.#scheduler,
+      registry: this.#registry,
+      store: this.#store,
+      adopt: (job) => this.#live.set(job.id, job),
+      enqueue: (job, run, attempt) => this.#enqueue(job, run, attempt),
+      retryLater: (job, run, attempt, retryAt) => this.#retryAt(job, run, attempt, retryAt),
+      begin: (job, options) => this.#begin(job, options),
+      emit: (job, type, status, fields) => {
+        if (fields.final === true) {
+          const ok = type === 'completed';
+          this.#ending(job, ok, ok ? fields.result : fields.error);
+        }
+        this.#emit(this.#transition(job, type, status, fields));
+      },
+      runBatch: (batch) => this.#runBatch(batch),
+    });
   }
 
   /**
@@ -187,7 +264,8 @@ export class JobScheduler {
    */
   submitJob<P = unknown, R = unknown>(input: JobInput<P, R>): JobHandle<R> {
     if (this.#state === 'stopping' || this.#state === 'stopped') throw new SchedulerStoppedError();
-    const spec = toJobSpec(input as JobInput, this.#config);
+    const spec = toJobSpec(input as JobInput, this.#specContext);
+    this.#open();
     this.#checkIds(spec);
     this.#checkCapacity(spec);
     // Events of the submission itself happen before the caller holds the handle; they are
@@ -216,12 +294,14 @@ export class JobScheduler {
 
   getJobStatus(id: string): JobSnapshot | undefined {
     assertNonEmptyString('id', id);
+    this.#open();
     return this.#store.get(id);
   }
 
   /** Snapshots in submission order, all or those with one status. */
   listJobs(status?: JobStatus): JobSnapshot[] {
     if (status !== undefined) assertOneOf('status', status, JOB_STATUSES);
+    this.#open();
     return this.#store.list(status);
   }
 
@@ -271,6 +351,7 @@ export class JobScheduler {
 
   #finish(): void {
     this.#state = 'stopped';
+    if (isDurable(this.#store)) this.#store.close();
     this.#publishMetrics();
     this.#metricsTimer?.unsubscribe();
     this.#pipeline?.unsubscribe();
@@ -308,7 +389,7 @@ export class JobScheduler {
       throw new QueueFullError(this.#config.queueSize);
   }
 
-  /** Stores the job (and a batch's children) with a `submitted` event. */
+  /** Stores the job (and a batch's children) with a `submitted` event each, parent first. */
   #accept(spec: JobSpec, parentId: string | undefined): LiveJob {
     const job = new LiveJob(spec, spec.id ?? randomUUID(), parentId);
     const now = this.#scheduler.now();
@@ -318,6 +399,24 @@ export class JobScheduler {
     else if (timing.kind === 'cron')
       job.nextRunAt = nextCronFire(timing.cronExpr, now, timing.timezone);
     this.#live.set(job.id, job);
+    const children = spec.children.map(
+      (child) => new LiveJob(child, child.id ?? randomUUID(), job.id),
+    );
+    this.#announce(
+      job,
+      now,
+      children.map((child) => child.id),
+    );
+    for (const child of children) {
+      this.#live.set(child.id, child);
+      this.#announce(child, now, []);
+    }
+    job.children = children;
+    return job;
+  }
+
+  #announce(job: LiveJob, now: number, childIds: readonly string[]): void {
+    const { spec, parentId } = job;
     const snapshot: JobSnapshot = {
       id: job.id,
       name: spec.name,
@@ -330,24 +429,29 @@ export class JobScheduler {
       ...(job.nextRunAt === undefined ? {} : { nextRunAt: job.nextRunAt }),
       ...(parentId === undefined ? {} : { parentId }),
     };
+    // Only a durable store needs the job as data; building it for every job would cost each one.
+    const definition = this.#specContext.durable
+      ? toDefinition(spec, job.id, parentId, childIds)
+      : undefined;
     this.#emit(
       this.#transition(job, 'submitted', 'pending', {
         job: snapshot,
         priority: spec.priority,
         attempt: 0,
         run: 0,
+        ...(definition === undefined ? {} : { definition }),
       }),
     );
-    if (spec.type === 'batch')
-      job.children = spec.children.map((child) => this.#accept(child, job.id));
-    return job;
   }
 
-  /** Arms whatever makes the job's runs. */
-  #begin(job: LiveJob): void {
+  /**
+   * Arms whatever makes the job's runs. A job resumed after a restart continues from now: its
+   * run numbers go on from `job.runs`, an interval keeps its grid and its remaining `maxRuns`, and
+   * `resume.missedFireAt` (for `missedRuns: 'once'`) runs one fire for all that were missed.
+   */
+  #begin(job: LiveJob, resume?: ResumeOptions): void {
     const { timing } = job.spec;
     const scheduler = this.#scheduler;
-    const fire = (tick: Tick, nextRunAt: number | undefined) => this.#fire(job, tick, nextRunAt);
     const sourceDone = () => this.#sourceDone(job);
     switch (timing.kind) {
       case 'now':
@@ -360,28 +464,51 @@ export class JobScheduler {
         return;
       case 'once':
         job.source = at(timing.startTime, scheduler).subscribe({
-          next: (tick) => {
+          next: () => {
             job.sourceDone = true;
-            fire(tick, undefined);
+            this.#fire(job, 1, undefined);
           },
         });
         return;
-      case 'cron':
+      case 'cron': {
+        const next = (after: number) => nextCronFire(timing.cronExpr, after, timing.timezone);
+        if (resume?.missedFireAt !== undefined)
+          this.#fire(job, job.runs + 1, next(scheduler.now()));
+        const firstRun = job.runs + 1;
         job.source = cron(timing.cronExpr, { timezone: timing.timezone, scheduler }).subscribe({
-          next: (tick) =>
-            fire(tick, nextCronFire(timing.cronExpr, tick.scheduledAt, timing.timezone)),
+          next: (tick) => this.#fire(job, firstRun + tick.index, next(tick.scheduledAt)),
           complete: sourceDone,
         });
         return;
+      }
       case 'interval': {
-        const { every: period, maxRuns, startTime } = timing;
+        const { every: period, maxRuns } = timing;
+        let startAt = timing.startTime;
+        if (resume !== undefined) {
+          // The grid of the first process, continued from the first point after now.
+          const origin = timing.startTime ?? resume.createdAt + period;
+          const now = scheduler.now();
+          startAt = now <= origin ? origin : origin + Math.ceil((now - origin) / period) * period;
+          if (startAt === now) startAt += period;
+          if (resume.missedFireAt !== undefined && job.runs < maxRuns) {
+            this.#fire(job, job.runs + 1, job.runs + 1 < maxRuns ? startAt : undefined);
+          }
+        }
+        const firstRun = job.runs + 1;
+        const remaining = maxRuns - job.runs;
+        if (remaining <= 0) {
+          sourceDone();
+          return;
+        }
         const options =
-          startTime === undefined
-            ? { maxRuns, scheduler }
-            : { maxRuns, scheduler, startAt: startTime };
+          startAt === undefined
+            ? { maxRuns: remaining, scheduler }
+            : { maxRuns: remaining, scheduler, startAt };
         job.source = every(period, options).subscribe({
-          next: (tick) =>
-            fire(tick, tick.index + 1 < maxRuns ? tick.scheduledAt + period : undefined),
+          next: (tick) => {
+            const run = firstRun + tick.index;
+            this.#fire(job, run, run < maxRuns ? tick.scheduledAt + period : undefined);
+          },
           complete: sourceDone,
         });
         return;
@@ -390,8 +517,7 @@ export class JobScheduler {
   }
 
   /** A timer fired: queue a run, or skip it per `overlap` and a full queue. */
-  #fire(job: LiveJob, tick: Tick, nextRunAt: number | undefined): void {
-    const run = tick.index + 1;
+  #fire(job: LiveJob, run: number, nextRunAt: number | undefined): void {
     job.runs = run;
     job.nextRunAt = nextRunAt;
     const repeating = job.spec.type === 'cron' || job.spec.type === 'recurring';
@@ -449,12 +575,7 @@ export class JobScheduler {
     if (!retry) return this.#runEnded(job, 'failed', { ...common, error, timedOut });
     const now = this.#scheduler.now();
     const retryAt = now + backoffDelay(policy, run.attempt);
-    // The backoff holds no worker: the next attempt re-enters the queue when its timer fires.
-    const backoff = at(retryAt, this.#scheduler).subscribe(() => {
-      job.backoffs.delete(backoff);
-      this.#enqueue(job, run.run, run.attempt + 1);
-    });
-    job.backoffs.add(backoff);
+    this.#retryAt(job, run.run, run.attempt + 1, retryAt);
     return this.#transition(job, 'retrying', job.running.size > 0 ? 'running' : 'retrying', {
       ...common,
       at: now,
@@ -462,6 +583,15 @@ export class JobScheduler {
       timedOut,
       retryAt,
     });
+  }
+
+  /** The backoff holds no worker: the next attempt re-enters the queue when its timer fires. */
+  #retryAt(job: LiveJob, run: number, attempt: number, retryAt: number): void {
+    const backoff = at(retryAt, this.#scheduler).subscribe(() => {
+      job.backoffs.delete(backoff);
+      this.#enqueue(job, run, attempt);
+    });
+    job.backoffs.add(backoff);
   }
 
   /** A run completed or failed for good. The job ends with it unless more runs will come. */
@@ -538,7 +668,7 @@ export class JobScheduler {
       new Observable<never>((subscriber) => {
         // Cancelled before its turn (cancelJob, or a stop): it must neither run nor hold the batch.
         if (child.ended) {
-          outcomes[index] = { id: child.id, status: 'cancelled', error: child.ending?.value };
+          outcomes[index] = endedOutcome(child);
           subscriber.complete();
           return;
         }
@@ -546,6 +676,8 @@ export class JobScheduler {
           outcomes[index] = outcome;
           subscriber.complete();
         };
+        // Resumed after a restart while queued, running or retrying: it is under way already.
+        if (child.status !== 'pending' || child.busy) return;
         child.runs = 1;
         child.sourceDone = true;
         if (this.#state === 'stopping' && !this.#draining) {
@@ -744,6 +876,19 @@ export class JobScheduler {
     // Only once every subscriber has seen the event may a stop complete the stream.
     if (this.#emitting === 0) this.#stop?.check();
   }
+}
+
+/** How a child that ended before its batch asked ended: cancelled before its turn, or settled. */
+function endedOutcome(child: LiveJob): BatchChildOutcome {
+  const settled = child.outcome;
+  if (settled === undefined)
+    return { id: child.id, status: 'cancelled', error: child.ending?.value };
+  const status = settled.ok ? 'completed' : child.status === 'cancelled' ? 'cancelled' : 'failed';
+  return {
+    id: child.id,
+    status,
+    ...(settled.ok ? { result: settled.value } : { error: settled.value }),
+  };
 }
 
 /** A `retryIf` that throws is a bug in the policy, not a reason to take the scheduler down. */

@@ -11,20 +11,18 @@ import {
   toEpochMs,
 } from '../operators/validate.js';
 import { DEFAULT_BACKOFF_FACTOR, DEFAULT_MAX_RETRY_DELAY, type ResolvedConfig } from './config.js';
-import type { JobHandler, JobInput, JobType, OverlapPolicy } from './types.js';
+import { unserializableReason } from './durableCodec.js';
+import type { HandlerRegistry } from './handlerRegistry.js';
+import type {
+  JobDefinition,
+  JobHandler,
+  JobInput,
+  JobType,
+  MissedRunsPolicy,
+  OverlapPolicy,
+  Timing,
+} from './types.js';
 import { Priority } from './types.js';
-
-/** When a job's runs happen, with every time already in epoch ms. */
-export type Timing =
-  | { readonly kind: 'now' }
-  | { readonly kind: 'once'; readonly startTime: number }
-  | { readonly kind: 'cron'; readonly cronExpr: string; readonly timezone: string }
-  | {
-      readonly kind: 'interval';
-      readonly every: number;
-      readonly startTime?: number;
-      readonly maxRuns: number;
-    };
 
 /** A submission after validation: complete, with defaults applied. */
 export interface JobSpec {
@@ -38,12 +36,22 @@ export interface JobSpec {
   readonly retryPolicy: RetryPolicy;
   readonly timeout: number;
   readonly overlap: OverlapPolicy;
+  readonly missedRuns: MissedRunsPolicy;
   readonly children: readonly JobSpec[];
   readonly concurrency: number;
 }
 
 const JOB_TYPES: readonly JobType[] = ['immediate', 'scheduled', 'cron', 'recurring', 'batch'];
 const OVERLAPS: readonly OverlapPolicy[] = ['skip', 'queue', 'allow'];
+const MISSED_RUNS: readonly MissedRunsPolicy[] = ['skip', 'once'];
+
+/** What validation needs besides the input: the config, the defined handlers, the store's kind. */
+export interface SpecContext {
+  readonly config: ResolvedConfig;
+  readonly registry: HandlerRegistry;
+  /** A durable store keeps jobs as data: handlers must be defined, payloads JSON. */
+  readonly durable: boolean;
+}
 const SCHEDULE_TYPES = ['once', 'cron', 'interval'] as const;
 const TYPE_OF_SCHEDULE = { once: 'scheduled', cron: 'cron', interval: 'recurring' } as const;
 
@@ -54,13 +62,14 @@ const TYPE_OF_SCHEDULE = { once: 'scheduled', cron: 'cron', interval: 'recurring
  */
 export function toJobSpec(
   input: JobInput,
-  config: ResolvedConfig,
+  context: SpecContext,
   path = '',
   inherited: Partial<Pick<JobSpec, 'priority' | 'timeout'>> & {
     retryPolicy?: Partial<RetryPolicy>;
   } = {},
   seen: Set<object> = new Set(),
 ): JobSpec {
+  const { config, registry, durable } = context;
   const field = (name: string) => `${path}${name}`;
   if (typeof input !== 'object' || input === null) {
     throw new TypeError(
@@ -76,36 +85,62 @@ export function toJobSpec(
   if (input.id !== undefined) assertNonEmptyString(field('id'), input.id);
   assertNonEmptyString(field('name'), input.name);
   const type = resolveType(input, field);
-  const priority = input.priority ?? inherited.priority ?? Priority.Normal;
+  const defined = registry.get(input.name);
+  const defaults = defined?.defaults ?? {};
+  const priority = input.priority ?? defaults.priority ?? inherited.priority ?? Priority.Normal;
   assertFinite(field('priority'), priority);
-  const timeout = input.timeout ?? inherited.timeout ?? config.jobTimeout;
+  const timeout = input.timeout ?? defaults.timeout ?? inherited.timeout ?? config.jobTimeout;
   assertTimeout(field('timeout'), timeout);
-  const overlap = input.overlap ?? 'skip';
+  const overlap = input.overlap ?? defaults.overlap ?? 'skip';
   assertOneOf(field('overlap'), overlap, OVERLAPS);
+  const missedRuns = input.missedRuns ?? defaults.missedRuns ?? 'skip';
+  assertOneOf(field('missedRuns'), missedRuns, MISSED_RUNS);
   const ownPolicy: unknown = input.retryPolicy;
   if (ownPolicy !== undefined && (typeof ownPolicy !== 'object' || ownPolicy === null)) {
     throw new TypeError(expectedMessage(field('retryPolicy'), 'an object', ownPolicy));
   }
+  if (durable && input.retryPolicy?.retryIf !== undefined) {
+    throw new TypeError(
+      expectedMessage(
+        field('retryPolicy.retryIf'),
+        `left out with a durable store (give it in scheduler.define('${input.name}', handler, { retryPolicy }))`,
+        input.retryPolicy.retryIf,
+      ),
+    );
+  }
   const retryPolicy = resolveRetryPolicy(
-    { ...inherited.retryPolicy, ...input.retryPolicy },
+    { ...inherited.retryPolicy, ...defaults.retryPolicy, ...input.retryPolicy },
     config,
     field,
   );
   const timing = resolveTiming(input, type, config, field);
 
+  if (durable) {
+    const reason = unserializableReason(input.payload);
+    if (reason !== undefined) {
+      throw new TypeError(
+        expectedMessage(
+          field('payload'),
+          `JSON-serialisable for a durable store (${reason})`,
+          input.payload,
+        ),
+      );
+    }
+  }
   if (type !== 'batch') {
-    assertFunction(field('handler'), input.handler);
+    const handler = resolveHandler(input, defined?.handler, durable, field);
     return {
       id: input.id,
       name: input.name,
       type,
       priority,
       payload: input.payload,
-      handler: input.handler as JobHandler,
+      handler,
       timing,
       retryPolicy,
       timeout,
       overlap,
+      missedRuns,
       children: [],
       concurrency: 1,
     };
@@ -117,7 +152,7 @@ export function toJobSpec(
   assertInteger(field('concurrency'), concurrency, 1, true);
   const childDefaults = { priority, timeout, retryPolicy: input.retryPolicy ?? {} };
   const children = input.jobs.map((child, index) => {
-    const spec = toJobSpec(child, config, `${field('jobs')}[${index}].`, childDefaults, seen);
+    const spec = toJobSpec(child, context, `${field('jobs')}[${index}].`, childDefaults, seen);
     if (spec.type !== 'immediate') {
       throw new TypeError(
         expectedMessage(`${field('jobs')}[${index}].type`, "'immediate' in a batch", spec.type),
@@ -136,8 +171,79 @@ export function toJobSpec(
     retryPolicy,
     timeout,
     overlap,
+    missedRuns,
     children,
     concurrency,
+  };
+}
+
+/** The inline handler, or the one defined for the job's name; a durable store takes only the latter. */
+function resolveHandler(
+  input: JobInput,
+  defined: JobHandler | undefined,
+  durable: boolean,
+  field: (name: string) => string,
+): JobHandler {
+  if (durable && input.handler !== undefined) {
+    throw new TypeError(
+      expectedMessage(
+        field('handler'),
+        `left out with a durable store, which keeps jobs as data (define it once with scheduler.define('${input.name}', handler))`,
+        input.handler,
+      ),
+    );
+  }
+  const handler = input.handler ?? defined;
+  if (typeof handler !== 'function') {
+    assertFunction(field('handler'), input.handler);
+  }
+  return handler as JobHandler;
+}
+
+/** The job as plain data, for a durable store. */
+export function toDefinition(
+  spec: JobSpec,
+  id: string,
+  parentId: string | undefined,
+  childIds: readonly string[],
+): JobDefinition {
+  const { retryIf: _dropped, ...retryPolicy } = spec.retryPolicy;
+  return {
+    id,
+    name: spec.name,
+    type: spec.type,
+    priority: spec.priority,
+    payload: spec.payload,
+    timing: spec.timing,
+    retryPolicy,
+    timeout: spec.timeout,
+    overlap: spec.overlap,
+    missedRuns: spec.missedRuns,
+    concurrency: spec.concurrency,
+    ...(parentId === undefined ? {} : { parentId }),
+    ...(childIds.length === 0 ? {} : { childIds }),
+  };
+}
+
+/** A stored job made runnable again, with the handler and defaults defined under its name. */
+export function fromDefinition(definition: JobDefinition, registry: HandlerRegistry): JobSpec {
+  const defined = registry.get(definition.name);
+  const retryIf = defined?.defaults.retryPolicy?.retryIf;
+  return {
+    id: definition.id,
+    name: definition.name,
+    type: definition.type,
+    priority: definition.priority,
+    payload: definition.payload,
+    handler: defined?.handler,
+    timing: definition.timing,
+    retryPolicy:
+      retryIf === undefined ? definition.retryPolicy : { ...definition.retryPolicy, retryIf },
+    timeout: definition.timeout,
+    overlap: definition.overlap,
+    missedRuns: definition.missedRuns,
+    children: [],
+    concurrency: definition.concurrency,
   };
 }
 

@@ -65,6 +65,11 @@ export class LiveJob {
     return this.#settled !== undefined;
   }
 
+  /** How the job settled, once it has. */
+  get outcome(): { readonly ok: boolean; readonly value: unknown } | undefined {
+    return this.#settled;
+  }
+
   /** How the job ends, set just before its final event is emitted; it settles once emitted. */
   ending: { readonly ok: boolean; readonly value: unknown } | undefined;
 

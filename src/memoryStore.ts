@@ -1,12 +1,5 @@
+import type { JobStore } from './jobStore.js';
 import type { JobEvent, JobSnapshot, JobStatus } from './types.js';
-
-/** Where job snapshots live. The scheduler feeds it every event, in order, and asks it for snapshots. */
-export interface JobStore {
-  apply(event: JobEvent): void;
-  get(id: string): JobSnapshot | undefined;
-  /** In submission order. */
-  list(status?: JobStatus): JobSnapshot[];
-}
 
 type MutableSnapshot = { -readonly [K in keyof JobSnapshot]: JobSnapshot[K] };
 
@@ -21,9 +14,18 @@ export class MemoryStore implements JobStore {
   readonly #records = new Map<string, MutableSnapshot>();
   readonly #finished = new Map<JobStatus, Set<string>>();
   readonly #retention: number;
+  readonly #onEvict: (id: string) => void;
 
-  constructor(retention: number) {
+  /** `onEvict` hears of each finished job that `retention` pushes out. */
+  constructor(retention: number, onEvict: (id: string) => void = () => {}) {
     this.#retention = retention;
+    this.#onEvict = onEvict;
+  }
+
+  /** Puts back a snapshot that an earlier process stored, in submission order. */
+  restore(snapshot: JobSnapshot): void {
+    this.#records.set(snapshot.id, { ...snapshot });
+    if (TERMINAL.has(snapshot.status)) this.#retain(snapshot.id, snapshot.status);
   }
 
   apply(event: JobEvent): void {
@@ -98,6 +100,7 @@ export class MemoryStore implements JobStore {
     const oldest = ids.values().next().value as string;
     ids.delete(oldest);
     this.#records.delete(oldest);
+    this.#onEvict(oldest);
   }
 }
 

@@ -42,6 +42,11 @@ export class MetricsFold {
     return this.#busyWorkers;
   }
 
+  /** Counts a job recovered from a durable store in its status, as if its events had been seen. */
+  restore(status: JobStatus): void {
+    this.#byStatus[status] += 1;
+  }
+
   apply(event: JobEvent): void {
     if (event.previous !== undefined) this.#byStatus[event.previous] -= 1;
     this.#byStatus[event.status] += 1;

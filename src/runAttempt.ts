@@ -65,7 +65,8 @@ export function runAttempt(run: QueuedRun, hooks: AttemptHooks): Observable<JobE
     const handler = job.spec.handler as JobHandler;
     const { payload, timeout } = job.spec;
     const handler$ = fromHandler(
-      (signalContext) => handler(payload, new HandlerContext(signalContext, run.attempt, job.ref)),
+      (signalContext) =>
+        handler(payload, new HandlerContext(signalContext, run.attempt, run.run, job.ref)),
       { abortReason: () => abortReason },
     );
     const timed$ =

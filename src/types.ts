@@ -1,5 +1,6 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { RetryPolicy } from '../operators/retryBackoff.js';
+import type { JobStore } from './jobStore.js';
 
 /**
  * The seed's four priority levels. Any finite number is a valid priority; higher runs first.
@@ -43,12 +44,17 @@ export type Schedule =
       readonly maxRuns?: number;
     };
 
+/** What a cron or recurring job does about fires missed while no scheduler was running. */
+export type MissedRunsPolicy = 'skip' | 'once';
+
 /** What a handler is given besides its payload. */
 export interface JobContext {
   /** Aborted on timeout (reason `JobTimeoutError`) or cancel (reason `JobCancelledError`). */
   readonly signal: AbortSignal;
   /** 1 for the first attempt of a run, 2 for its first retry, … */
   readonly attempt: number;
+  /** The run of a cron or recurring job, from 1; always 1 for other jobs. */
+  readonly run: number;
   readonly job: { readonly id: string; readonly name: string };
 }
 
@@ -97,6 +103,11 @@ export interface JobInput<P = unknown, R = unknown> {
   readonly timeout?: number;
   /** Cron and recurring jobs only. Default `'skip'`. */
   readonly overlap?: OverlapPolicy;
+  /**
+   * Cron and recurring jobs in a durable store: after a restart, `'once'` runs one fire for all
+   * those missed while the process was down; `'skip'` (default) just continues from now.
+   */
+  readonly missedRuns?: MissedRunsPolicy;
   /** A batch's children. */
   readonly jobs?: readonly JobInput[];
   /** How many of a batch's children may run at once. Default: the scheduler's `maxWorkers`. */
@@ -169,6 +180,8 @@ export interface JobEvent {
   readonly final: boolean;
   /** `submitted` only: the job as accepted. */
   readonly job?: JobSnapshot;
+  /** `submitted` only: what a durable store keeps to run the job again after a restart. */
+  readonly definition?: JobDefinition;
   readonly priority?: number;
   readonly result?: unknown;
   readonly error?: unknown;
@@ -184,6 +197,35 @@ export interface JobEvent {
   readonly nextRunAt?: number;
   /** `skipped`: why the fire did not run. */
   readonly reason?: 'overlap' | 'queue-full';
+}
+
+/** When a job's runs happen, with every time in epoch ms. */
+export type Timing =
+  | { readonly kind: 'now' }
+  | { readonly kind: 'once'; readonly startTime: number }
+  | { readonly kind: 'cron'; readonly cronExpr: string; readonly timezone: string }
+  | {
+      readonly kind: 'interval';
+      readonly every: number;
+      readonly startTime?: number;
+      readonly maxRuns: number;
+    };
+
+/** A job as a durable store keeps it: plain data, with its handler named, not held. */
+export interface JobDefinition {
+  readonly id: string;
+  readonly name: string;
+  readonly type: JobType;
+  readonly priority: number;
+  readonly payload: unknown;
+  readonly timing: Timing;
+  readonly retryPolicy: Omit<RetryPolicy, 'retryIf'>;
+  readonly timeout: number;
+  readonly overlap: OverlapPolicy;
+  readonly missedRuns: MissedRunsPolicy;
+  readonly concurrency: number;
+  readonly parentId?: string;
+  readonly childIds?: readonly string[];
 }
 
 export interface Quantiles {
@@ -244,6 +286,11 @@ export interface SchedulerConfig {
   readonly retention?: number;
   /** Where time comes from. Default `asyncScheduler`; a TestScheduler runs it in virtual time. */
   readonly scheduler?: SchedulerLike;
+  /**
+   * Where jobs are kept. Default: in memory. `sqliteStore({ path })` from `rxjobs/sqlite` keeps
+   * them in a file, so a restart recovers every unfinished job.
+   */
+  readonly store?: JobStore;
 }
 
 export interface StopOptions {

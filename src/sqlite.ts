@@ -1,0 +1,2 @@
+export { type SqliteStoreOptions, sqliteStore } from './sqliteStore.js';
+export { StoreOpenError } from './storeOpenError.js';

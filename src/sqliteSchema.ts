@@ -1,0 +1,49 @@
+import type Database from 'better-sqlite3';
+import { StoreOpenError } from './storeOpenError.js';
+
+/**
+ * Schema migrations, applied in order inside one transaction; `PRAGMA user_version` records how
+ * many have run. A file whose version is newer than this list was written by a newer rxjobs and
+ * is refused rather than guessed at.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE jobs (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     definition TEXT NOT NULL,
+     snapshot TEXT NOT NULL,
+     status TEXT NOT NULL,
+     run INTEGER NOT NULL DEFAULT 0,
+     attempt INTEGER NOT NULL DEFAULT 0,
+     retry_at REAL
+   );
+   CREATE INDEX jobs_status ON jobs (status);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Refuses a file written by a newer rxjobs; returns the file's schema version. */
+export function checkVersion(db: Database.Database, path: string): number {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new StoreOpenError(
+      path,
+      'newer-schema',
+      `its schema version ${version} is newer than this rxjobs knows (${SCHEMA_VERSION}); upgrade rxjobs`,
+    );
+  }
+  return version;
+}
+
+export function migrate(db: Database.Database, path: string): void {
+  const version = checkVersion(db, path);
+  db.transaction(() => {
+    for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    // A write takes the exclusive lock now, at open, not at the first job.
+    db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_by_pid', ?)").run(
+      String(process.pid),
+    );
+  })();
+}

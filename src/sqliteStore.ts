@@ -1,0 +1,262 @@
+import Database from 'better-sqlite3';
+import { expectedMessage } from '../operators/validate.js';
+import { decode, encode } from './durableCodec.js';
+import type { DurableJobStore, RecoveredJob } from './jobStore.js';
+import { MemoryStore } from './memoryStore.js';
+import { checkVersion, migrate } from './sqliteSchema.js';
+import { StoreOpenError } from './storeOpenError.js';
+import type { JobDefinition, JobEvent, JobSnapshot, JobStatus } from './types.js';
+
+export interface SqliteStoreOptions {
+  /** The database file; made if missing, never overwritten if it is something else. */
+  readonly path: string;
+  /**
+   * `'normal'` (default) survives a crash of the process; `'full'` also survives a power loss,
+   * at the cost of an fsync per transaction.
+   */
+  readonly synchronous?: 'normal' | 'full';
+}
+
+/** What a job's row holds besides its snapshot: enough to resume it after a crash. */
+interface Progress {
+  run: number;
+  attempt: number;
+  retryAt: number | undefined;
+}
+
+interface JobRow {
+  readonly id: string;
+  readonly definition: string;
+  readonly snapshot: string;
+  readonly run: number;
+  readonly attempt: number;
+  readonly retry_at: number | null;
+}
+
+const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * A job store in an embedded SQLite file (WAL mode), for jobs that must survive a crash or a
+ * deploy. Snapshots are served from memory; each accepted job is on disk before `submitJob`
+ * returns, and every later transition is written in one transaction per event-loop turn.
+ *
+ * @example
+ * ```ts
+ * import { JobScheduler } from 'rxjobs';
+ * import { sqliteStore } from 'rxjobs/sqlite';
+ *
+ * const scheduler = new JobScheduler({ store: sqliteStore({ path: 'jobs.db' }) });
+ * scheduler.define('send_email', async (to: string) => mailer.send(to));
+ * await scheduler.start(); // recovers what the last process left unfinished
+ * scheduler.submitJob({ name: 'send_email', payload: 'ada@example.com' });
+ * ```
+ */
+export function sqliteStore(options: SqliteStoreOptions): DurableJobStore {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(expectedMessage('options', 'an object', options));
+  }
+  const { path, synchronous = 'normal' } = options;
+  if (typeof path !== 'string' || path.trim() === '') {
+    const ErrorClass = typeof path === 'string' ? RangeError : TypeError;
+    throw new ErrorClass(expectedMessage('path', 'a file path', path));
+  }
+  if (synchronous !== 'normal' && synchronous !== 'full') {
+    const ErrorClass = typeof synchronous === 'string' ? RangeError : TypeError;
+    throw new ErrorClass(expectedMessage('synchronous', "'normal' or 'full'", synchronous));
+  }
+  return new SqliteStore(path, synchronous);
+}
+
+class SqliteStore implements DurableJobStore {
+  readonly durable = true as const;
+  readonly #path: string;
+  readonly #synchronous: 'normal' | 'full';
+  #db: Database.Database | undefined;
+  #mirror = new MemoryStore(Number.POSITIVE_INFINITY);
+  readonly #progress = new Map<string, Progress>();
+  readonly #dirty = new Set<string>();
+  readonly #evicted = new Set<string>();
+  #flushQueued = false;
+  #statements:
+    | {
+        insert: Database.Statement;
+        update: Database.Statement;
+        remove: Database.Statement;
+      }
+    | undefined;
+
+  constructor(path: string, synchronous: 'normal' | 'full') {
+    this.#path = path;
+    this.#synchronous = synchronous;
+  }
+
+  open(retention: number): RecoveredJob[] {
+    if (this.#db !== undefined)
+      throw new Error('This store is already open; give each scheduler its own');
+    const db = this.#connect();
+    this.#db = db;
+    this.#statements = {
+      insert: db.prepare(
+        'INSERT INTO jobs (id, definition, snapshot, status, run, attempt, retry_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      update: db.prepare(
+        'UPDATE jobs SET snapshot = ?, status = ?, run = ?, attempt = ?, retry_at = ? WHERE id = ?',
+      ),
+      remove: db.prepare('DELETE FROM jobs WHERE id = ?'),
+    };
+    this.#mirror = new MemoryStore(retention, (id) => this.#evict(id));
+    const recovered: RecoveredJob[] = [];
+    const rows = db
+      .prepare('SELECT id, definition, snapshot, run, attempt, retry_at FROM jobs ORDER BY seq')
+      .all() as JobRow[];
+    for (const row of rows) {
+      const snapshot = decode(row.snapshot) as JobSnapshot;
+      this.#mirror.restore(snapshot);
+      if (TERMINAL.has(snapshot.status)) continue;
+      const progress: Progress = {
+        run: row.run,
+        attempt: row.attempt,
+        retryAt: row.retry_at ?? undefined,
+      };
+      this.#progress.set(row.id, progress);
+      recovered.push({
+        definition: decode(row.definition) as JobDefinition,
+        snapshot,
+        ...progress,
+      });
+    }
+    this.#flush();
+    return recovered;
+  }
+
+  apply(event: JobEvent): void {
+    this.#mirror.apply(event);
+    const progress = this.#progressOf(event);
+    if (event.type === 'submitted') {
+      // On disk before submitJob returns: what was accepted survives a crash right after.
+      this.#flush();
+      const snapshot = this.#mirror.get(event.jobId);
+      this.#statements?.insert.run(
+        event.jobId,
+        encode(event.definition),
+        encode(snapshot),
+        snapshot?.status ?? 'pending',
+        progress.run,
+        progress.attempt,
+        progress.retryAt ?? null,
+      );
+      return;
+    }
+    this.#dirty.add(event.jobId);
+    if (!this.#flushQueued) {
+      this.#flushQueued = true;
+      // One transaction per event-loop turn: the synchronous driver does not block per job.
+      queueMicrotask(() => this.#flush());
+    }
+  }
+
+  get(id: string): JobSnapshot | undefined {
+    return this.#mirror.get(id);
+  }
+
+  list(status?: JobStatus): JobSnapshot[] {
+    return this.#mirror.list(status);
+  }
+
+  /** Writes what is pending now, in one transaction. */
+  flush(): void {
+    this.#flush();
+  }
+
+  close(): void {
+    this.#flush();
+    this.#db?.close();
+    this.#db = undefined;
+    this.#statements = undefined;
+  }
+
+  #progressOf(event: JobEvent): Progress {
+    let progress = this.#progress.get(event.jobId);
+    if (progress === undefined) {
+      progress = { run: 0, attempt: 0, retryAt: undefined };
+      this.#progress.set(event.jobId, progress);
+    }
+    if (event.type === 'queued' || event.type === 'started') {
+      progress.run = event.run;
+      progress.attempt = event.attempt;
+      progress.retryAt = undefined;
+    } else if (event.type === 'retrying') {
+      progress.attempt = event.attempt;
+      progress.retryAt = event.retryAt;
+    }
+    if (event.final) this.#progress.delete(event.jobId);
+    return progress;
+  }
+
+  #evict(id: string): void {
+    this.#evicted.add(id);
+    this.#dirty.delete(id);
+  }
+
+  #flush(): void {
+    this.#flushQueued = false;
+    const db = this.#db;
+    const statements = this.#statements;
+    if (db === undefined || statements === undefined) return;
+    if (this.#dirty.size === 0 && this.#evicted.size === 0) return;
+    db.transaction(() => {
+      for (const id of this.#dirty) {
+        const snapshot = this.#mirror.get(id);
+        if (snapshot === undefined) continue;
+        const progress = this.#progress.get(id);
+        statements.update.run(
+          encode(snapshot),
+          snapshot.status,
+          progress?.run ?? snapshot.runs,
+          progress?.attempt ?? 0,
+          progress?.retryAt ?? null,
+          id,
+        );
+      }
+      for (const id of this.#evicted) statements.remove.run(id);
+    })();
+    this.#dirty.clear();
+    this.#evicted.clear();
+  }
+
+  #connect(): Database.Database {
+    const path = this.#path;
+    let db: Database.Database;
+    try {
+      db = new Database(path, { timeout: 0 });
+    } catch (error) {
+      throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
+    }
+    try {
+      // Read before anything is written: a file that is refused must stay exactly as it was.
+      checkVersion(db, path);
+      db.pragma('journal_mode = WAL');
+      // Held for the life of the connection, and released by the OS if the process dies: a
+      // second live scheduler on the same file is refused, a crashed one is not in the way.
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma(`synchronous = ${this.#synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+      migrate(db, path);
+    } catch (error) {
+      db.close();
+      if (error instanceof StoreOpenError) throw error;
+      const code = (error as { code?: string }).code;
+      if (code === 'SQLITE_NOTADB') {
+        throw new StoreOpenError(path, 'not-a-database', 'the file is not a SQLite database', {
+          cause: error,
+        });
+      }
+      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+        throw new StoreOpenError(path, 'locked', 'another live scheduler has it open', {
+          cause: error,
+        });
+      }
+      throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
+    }
+    return db;
+  }
+}

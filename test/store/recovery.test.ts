@@ -1,0 +1,236 @@
+import { describe, expect, it } from 'vitest';
+import { JobInterruptedError, Priority } from '../../src/index.js';
+import { lifetime, tempDbPath } from './durableHarness.js';
+
+const EPOCH = Date.UTC(2026, 10, 28, 12, 0, 0);
+const of = (log: readonly string[], type: string) =>
+  log.filter((line) => line.split(':')[1] === type).map((line) => line.replace(`:${type}:`, ':'));
+
+describe('recovery from a sqliteStore', () => {
+  it('queues again what was queued, in priority order, and retries what was running', () => {
+    const path = tempDbPath();
+    lifetime(path, { maxWorkers: 1 }, EPOCH, 50, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({ id: 'running', name: 'sleep', payload: 100 });
+      scheduler.submitJob({ id: 'low', name: 'sleep', payload: 10, priority: Priority.Low });
+      scheduler.submitJob({
+        id: 'critical',
+        name: 'sleep',
+        payload: 10,
+        priority: Priority.Critical,
+      });
+      scheduler.submitJob({ id: 'normal', name: 'sleep', payload: 10, priority: Priority.Normal });
+    });
+    const after = lifetime(path, { maxWorkers: 1 }, EPOCH + 1000, 10_000, ({ scheduler }) => {
+      expect(scheduler.listJobs().map((job) => [job.id, job.status])).toEqual([
+        ['running', 'running'],
+        ['low', 'queued'],
+        ['critical', 'queued'],
+        ['normal', 'queued'],
+      ]);
+      void scheduler.start();
+    });
+    // The interrupted job is queued again too, and its Normal priority outranks Low.
+    expect(of(after.log, 'started')).toEqual([
+      '0:critical#1.1',
+      '10:normal#1.1',
+      '20:running#1.2',
+      '120:low#1.1',
+    ]);
+    expect(of(after.log, 'retrying')).toEqual(['0:running#1.1']);
+    expect(after.scheduler.getJobStatus('running')).toMatchObject({
+      status: 'completed',
+      result: 100,
+      attempts: 2,
+    });
+  });
+
+  it('fails an interrupted job that has no attempt left, with JobInterruptedError', () => {
+    const path = tempDbPath();
+    lifetime(path, { enableRetry: false }, EPOCH, 50, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({ id: 'once', name: 'sleep', payload: 100 });
+    });
+    const after = lifetime(
+      path,
+      { enableRetry: false },
+      EPOCH + 60,
+      1000,
+      ({ scheduler }) => void scheduler.start(),
+    );
+    const snapshot = after.scheduler.getJobStatus('once');
+    expect(snapshot?.status).toBe('failed');
+    expect(snapshot?.error).toMatchObject({ name: 'JobInterruptedError', attempt: 1 });
+    expect(snapshot?.error).toBeInstanceOf(JobInterruptedError);
+  });
+
+  it('re-arms a backoff for what is left of it, and a scheduled job for its start time', () => {
+    const path = tempDbPath();
+    lifetime(path, { retryDelay: 1000 }, EPOCH, 300, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({ id: 'flaky', name: 'flaky', payload: 5 });
+      scheduler.submitJob({
+        id: 'later',
+        name: 'sleep',
+        payload: 5,
+        schedule: { type: 'once', startTime: EPOCH + 5000 },
+      });
+    });
+    // Down for 200 ms: the retry is due 500 ms after the restart, the scheduled job 4500 ms after.
+    const after = lifetime(
+      path,
+      { retryDelay: 1000 },
+      EPOCH + 500,
+      10_000,
+      ({ scheduler }) => void scheduler.start(),
+    );
+    expect(of(after.log, 'started')).toEqual(['500:flaky#1.2', '4500:later#1.1']);
+  });
+
+  it('continues a cron job from now, skipping missed fires by default', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 90_000, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'minutely',
+        name: 'sleep',
+        payload: 1,
+        schedule: { type: 'cron', cronExpr: '* * * * *' },
+      });
+    });
+    // Down from 12:01:30 to 12:05:10: the fires at 12:02 to 12:05 were missed.
+    const after = lifetime(
+      path,
+      {},
+      EPOCH + 310_000,
+      120_000,
+      ({ scheduler }) => void scheduler.start(),
+    );
+    expect(of(after.log, 'started')).toEqual(['50000:minutely#2.1', '110000:minutely#3.1']);
+    after.scheduler.cancelJob('minutely');
+  });
+
+  it("runs one fire for all those missed with missedRuns: 'once'", () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 90_000, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'minutely',
+        name: 'sleep',
+        payload: 1,
+        missedRuns: 'once',
+        schedule: { type: 'cron', cronExpr: '* * * * *' },
+      });
+    });
+    const after = lifetime(
+      path,
+      {},
+      EPOCH + 310_000,
+      60_000,
+      ({ scheduler }) => void scheduler.start(),
+    );
+    expect(of(after.log, 'started')).toEqual(['0:minutely#2.1', '50000:minutely#3.1']);
+  });
+
+  it('keeps a recurring job on its grid and within maxRuns', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 250, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'five',
+        name: 'sleep',
+        payload: 1,
+        schedule: { type: 'interval', every: 100, maxRuns: 5 },
+      });
+    });
+    const after = lifetime(
+      path,
+      {},
+      EPOCH + 260,
+      10_000,
+      ({ scheduler }) => void scheduler.start(),
+    );
+    // Grid points at 100, 200, … after EPOCH; runs 1 and 2 happened before the crash.
+    expect(of(after.log, 'started')).toEqual(['40:five#3.1', '140:five#4.1', '240:five#5.1']);
+    expect(after.scheduler.getJobStatus('five')).toMatchObject({ status: 'completed', runs: 5 });
+  });
+
+  it('finishes a batch with the children not done yet, keeping the results of those done', async () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 25, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'batch',
+        name: 'resize-all',
+        concurrency: 1,
+        jobs: [10, 20, 30, 40].map((ms, index) => ({
+          id: `child${index}`,
+          name: 'sleep',
+          payload: ms,
+        })),
+      });
+    });
+    const after = lifetime(
+      path,
+      {},
+      EPOCH + 100,
+      10_000,
+      ({ scheduler }) => void scheduler.start(),
+    );
+    expect(of(after.log, 'started')).toEqual(['0:child1#1.2', '20:child2#1.1', '50:child3#1.1']);
+    expect(after.scheduler.getJobStatus('batch')).toMatchObject({
+      status: 'completed',
+      result: [10, 20, 30, 40],
+    });
+  });
+
+  it('fails a recovered job whose name has no handler defined', () => {
+    const path = tempDbPath();
+    lifetime(path, { maxWorkers: 1 }, EPOCH, 5, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({ id: 'busy', name: 'sleep', payload: 100 });
+      scheduler.submitJob({ id: 'orphan', name: 'sleep', payload: 1 });
+    });
+    // A process that runs other code: 'sleep' is not among what it defines.
+    const after = lifetime(
+      path,
+      { maxWorkers: 1 },
+      EPOCH + 10,
+      1000,
+      ({ scheduler }) => void scheduler.start(),
+      {
+        defineHandlers: false,
+      },
+    );
+    for (const id of ['busy', 'orphan']) {
+      const snapshot = after.scheduler.getJobStatus(id);
+      expect(snapshot?.status).toBe('failed');
+      expect((snapshot?.error as Error | undefined)?.message).toMatch(
+        /No handler is defined for job name 'sleep'/,
+      );
+    }
+  });
+
+  it('keeps ids, finished jobs and their results across restarts', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 1000, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({ id: 'job_123', name: 'sleep', payload: 7 });
+      scheduler.submitJob({
+        id: 'bad',
+        name: 'flaky',
+        payload: 1,
+        retryPolicy: { maxAttempts: 1 },
+      });
+    });
+    const after = lifetime(path, {}, EPOCH + 2000, 10, () => {});
+    expect(after.scheduler.getJobStatus('job_123')).toMatchObject({
+      status: 'completed',
+      result: 7,
+      attempts: 1,
+    });
+    const failed = after.scheduler.listJobs('failed');
+    expect(failed.map((job) => job.id)).toEqual(['bad']);
+    expect(failed[0]?.error).toMatchObject({ name: 'Error', message: 'first attempt fails' });
+  });
+});

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   concat,
   defer,
@@ -31,6 +30,7 @@ import {
   SchedulerStoppedError,
 } from './errors.js';
 import { type HandlerDefaults, HandlerRegistry } from './handlerRegistry.js';
+import { newJobId } from './jobId.js';
 import { type JobSpec, type SpecContext, toDefinition, toJobSpec } from './jobSpec.js';
 import { isDurable, type JobStore, type RecoveredJob } from './jobStore.js';
 import { LiveJob, type QueuedRun } from './liveJob.js';
@@ -391,7 +391,7 @@ export class JobScheduler {
 
   /** Stores the job (and a batch's children) with a `submitted` event each, parent first. */
   #accept(spec: JobSpec, parentId: string | undefined): LiveJob {
-    const job = new LiveJob(spec, spec.id ?? randomUUID(), parentId);
+    const job = new LiveJob(spec, spec.id ?? newJobId(), parentId);
     const now = this.#scheduler.now();
     const { timing } = spec;
     if (timing.kind === 'once') job.nextRunAt = timing.startTime;
@@ -400,7 +400,7 @@ export class JobScheduler {
       job.nextRunAt = nextCronFire(timing.cronExpr, now, timing.timezone);
     this.#live.set(job.id, job);
     const children = spec.children.map(
-      (child) => new LiveJob(child, child.id ?? randomUUID(), job.id),
+      (child) => new LiveJob(child, child.id ?? newJobId(), job.id),
     );
     this.#announce(
       job,
@@ -738,12 +738,22 @@ export class JobScheduler {
 
   /** Stops everything that would make or run another attempt of the job, except running ones. */
   #stopRuns(job: LiveJob): void {
+    this.#stopTimers(job);
+    this.#dropQueued(job);
+  }
+
+  /** No further fire, retry or held run: the job's runs in flight are its last. */
+  #stopTimers(job: LiveJob): void {
     job.source?.unsubscribe();
     job.source = undefined;
     job.sourceDone = true;
     for (const backoff of job.backoffs) backoff.unsubscribe();
     job.backoffs.clear();
     job.deferredRuns.length = 0;
+  }
+
+  /** Its queued runs are skipped when they reach a worker: the heap has no delete. */
+  #dropQueued(job: LiveJob): void {
     for (const run of job.queued) {
       run.cancelled = true;
       this.#queuedRuns -= 1;
@@ -770,18 +780,8 @@ export class JobScheduler {
       this.#cancel(job, new JobCancelledError(job.id, why));
       return;
     }
-    job.source?.unsubscribe();
-    job.source = undefined;
-    job.sourceDone = true;
-    for (const backoff of job.backoffs) backoff.unsubscribe();
-    job.backoffs.clear();
-    job.deferredRuns.length = 0;
-    if (drain) return;
-    for (const run of job.queued) {
-      run.cancelled = true;
-      this.#queuedRuns -= 1;
-    }
-    job.queued.clear();
+    this.#stopTimers(job);
+    if (!drain) this.#dropQueued(job);
   }
 
   #cancelAll(why: string): void {

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { NEVER, Observable, config as rxjsConfig, throwError, timer } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobScheduler, JobTimeoutError } from '../../src/index.js';
+import { recordUnhandledRejections } from '../helpers/unhandledRejections.js';
 import { inVirtualTime, only } from '../helpers/virtualTime.js';
 
 describe('misbehaving handlers, in virtual time', () => {
@@ -179,15 +180,7 @@ describe('misbehaving handlers, in virtual time', () => {
 });
 
 describe('misbehaving promise handlers, in real time', () => {
-  const unhandled: unknown[] = [];
-  const record = (reason: unknown) => unhandled.push(reason);
-  beforeEach(() => {
-    unhandled.length = 0;
-    process.on('unhandledRejection', record);
-  });
-  afterEach(() => {
-    process.off('unhandledRejection', record);
-  });
+  const unhandled = recordUnhandledRejections();
 
   it('records a rejection with undefined or a string as it is', async () => {
     const scheduler = new JobScheduler({ enableRetry: false });

@@ -1,19 +1,12 @@
 // Real timers and real Promises: only what virtual time cannot show, that promise handlers,
 // AbortSignals and unawaited rejections behave on the actual event loop.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JobCancelledError, JobScheduler, JobTimeoutError } from '../../src/index.js';
+import { recordUnhandledRejections } from '../helpers/unhandledRejections.js';
 
 describe('JobScheduler on real time', () => {
-  const unhandled: unknown[] = [];
-  const record = (reason: unknown) => unhandled.push(reason);
-  beforeEach(() => {
-    unhandled.length = 0;
-    process.on('unhandledRejection', record);
-  });
-  afterEach(() => {
-    process.off('unhandledRejection', record);
-  });
+  const unhandled = recordUnhandledRejections();
 
   it('stops with drain, waiting for promise handlers, and leaves no timer behind', async () => {
     // First in this file, so no other test's timer is pending: the count must fall back.

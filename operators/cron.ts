@@ -74,10 +74,14 @@ export function isInvalidCronExpressionError(error: unknown): error is InvalidCr
 
 const TIMEZONE_EXPECTATION = "an IANA time zone such as 'America/New_York'";
 
+/** Zones already checked: the check builds an Intl formatter and parses an expression. */
+const validZones = new Set<string>();
+
 function assertTimezone(value: unknown): asserts value is string {
   if (typeof value !== 'string') {
     throw new TypeError(expectedMessage('timezone', TIMEZONE_EXPECTATION, value));
   }
+  if (validZones.has(value)) return;
   try {
     // Intl rejects luxon's extras ('system' is the host's zone); the parse rejects what luxon cannot read.
     new Intl.DateTimeFormat('en-US', { timeZone: value });
@@ -85,9 +89,50 @@ function assertTimezone(value: unknown): asserts value is string {
   } catch {
     throw new RangeError(expectedMessage('timezone', TIMEZONE_EXPECTATION, value));
   }
+  validZones.add(value);
 }
 
-function parseCron(expression: unknown, timezone: string): CronExpression {
+/**
+ * A parsed expression and the last query asked of it. Every job on one expression asks for the
+ * same fire time when they fire together, and cron-parser takes tens of microseconds to answer.
+ */
+class ParsedCron {
+  readonly #parsed: CronExpression;
+  #lastTime = Number.NaN;
+  #lastFire: number | undefined;
+
+  constructor(parsed: CronExpression) {
+    this.#parsed = parsed;
+  }
+
+  /** The first fire time strictly after `time`, or undefined when there is none. */
+  after(time: number): number | undefined {
+    if (time !== this.#lastTime) {
+      this.#lastFire = fireAfter(this.#parsed, time);
+      this.#lastTime = time;
+    }
+    return this.#lastFire;
+  }
+}
+
+/** Parsed expressions by zone and expression, shared: a query leaves no state behind. */
+const parsedCache = new Map<string, ParsedCron>();
+const PARSED_CACHE_SIZE = 1000;
+
+function parseCron(expression: unknown, timezone: string): ParsedCron {
+  const key = `${timezone} ${String(expression)}`;
+  const cached = parsedCache.get(key);
+  if (cached !== undefined && typeof expression === 'string') return cached;
+  const parsed = new ParsedCron(parseExpression(expression, timezone));
+  // Bounded for programs that make expressions on the fly; the oldest is dropped first.
+  if (parsedCache.size >= PARSED_CACHE_SIZE) {
+    parsedCache.delete(parsedCache.keys().next().value as string);
+  }
+  parsedCache.set(key, parsed);
+  return parsed;
+}
+
+function parseExpression(expression: unknown, timezone: string): CronExpression {
   if (typeof expression !== 'string') {
     throw new TypeError(expectedMessage('expression', 'a cron expression string', expression));
   }
@@ -139,7 +184,7 @@ export function nextCronFire(
 ): number | undefined {
   const afterMs = toEpochMs('after', after);
   assertTimezone(timezone);
-  return fireAfter(parseCron(expression, timezone), afterMs);
+  return parseCron(expression, timezone).after(afterMs);
 }
 
 /**
@@ -180,7 +225,7 @@ export function cron(expression: string, options: CronOptions = {}): Observable<
     );
   }
   const parsed = parseCron(expression, timezone);
-  const after = (time: number): number | undefined => fireAfter(parsed, time);
+  const after = (time: number): number | undefined => parsed.after(time);
 
   return timerGuard(
     // Fire times are whole seconds, so strictly after ceil(startAt) - 1 means at or after startAt.

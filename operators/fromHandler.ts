@@ -1,4 +1,4 @@
-import { isObservable, Observable, tap } from 'rxjs';
+import { isObservable, Observable, type Subscriber, type TeardownLogic, tap } from 'rxjs';
 import { LazySignal } from './lazySignal.js';
 import { assertFunction } from './validate.js';
 
@@ -15,7 +15,7 @@ export interface FromHandlerOptions {
   readonly abortReason?: () => unknown;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     (typeof value === 'object' || typeof value === 'function') &&
     value !== null &&
@@ -48,45 +48,59 @@ export function fromHandler<R>(
   if (abortReason !== undefined) assertFunction('abortReason', abortReason);
   return new Observable<R>((subscriber) => {
     const lazySignal = new LazySignal();
-    let settled = false;
-    const settle = () => {
-      settled = true;
-    };
     let output: R | PromiseLike<R> | Observable<R>;
     try {
       output = fn(lazySignal);
     } catch (error) {
       subscriber.error(error);
-      return;
-    }
-    const abortIfUnsettled = () => {
-      if (!settled) lazySignal.abort(abortReason?.());
-    };
-    if (isObservable(output)) {
-      // Added first, so the signal is aborted before the inner's own teardown runs.
-      subscriber.add(abortIfUnsettled);
-      // Subscribing with the subscriber itself chains the inner to it, so an unsubscribe stops
-      // even a synchronous inner mid-loop.
-      output.pipe(tap({ error: settle, complete: settle })).subscribe(subscriber);
       return undefined;
     }
-    if (isThenable(output)) {
-      // Both callbacks are attached at once, so a rejection after unsubscribe is still handled.
-      Promise.resolve(output).then(
-        (value) => {
-          settle();
-          subscriber.next(value);
-          subscriber.complete();
-        },
-        (error: unknown) => {
-          settle();
-          subscriber.error(error);
-        },
-      );
-      return abortIfUnsettled;
-    }
-    subscriber.next(output);
-    subscriber.complete();
-    return undefined;
+    return followOutput(output, lazySignal, subscriber, abortReason);
   });
+}
+
+/**
+ * Sends what a handler returned to `subscriber` and returns the teardown that aborts
+ * `lazySignal` if the subscription ends before the output settles. The part of `fromHandler`
+ * after the call, for callers that make the call themselves.
+ */
+export function followOutput<R>(
+  output: R | PromiseLike<R> | Observable<R>,
+  lazySignal: LazySignal,
+  subscriber: Subscriber<R>,
+  abortReason?: () => unknown,
+): TeardownLogic {
+  let settled = false;
+  const settle = () => {
+    settled = true;
+  };
+  const abortIfUnsettled = () => {
+    if (!settled) lazySignal.abort(abortReason?.());
+  };
+  if (isObservable(output)) {
+    // Added first, so the signal is aborted before the inner's own teardown runs.
+    subscriber.add(abortIfUnsettled);
+    // Subscribing with the subscriber itself chains the inner to it, so an unsubscribe stops
+    // even a synchronous inner mid-loop.
+    output.pipe(tap({ error: settle, complete: settle })).subscribe(subscriber);
+    return undefined;
+  }
+  if (isThenable(output)) {
+    // Both callbacks are attached at once, so a rejection after unsubscribe is still handled.
+    Promise.resolve(output).then(
+      (value) => {
+        settle();
+        subscriber.next(value);
+        subscriber.complete();
+      },
+      (error: unknown) => {
+        settle();
+        subscriber.error(error);
+      },
+    );
+    return abortIfUnsettled;
+  }
+  subscriber.next(output);
+  subscriber.complete();
+  return undefined;
 }

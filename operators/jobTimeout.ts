@@ -4,6 +4,7 @@ import {
   Observable,
   type SchedulerLike,
 } from 'rxjs';
+import { armTimeout } from './deadlineQueue.js';
 import { assertScheduler, expectedMessage } from './validate.js';
 
 /** RxJS hands a longer delay to setTimeout, which fires it after 1 ms instead. */
@@ -37,11 +38,12 @@ export function isJobTimeoutError(error: unknown): error is JobTimeoutError {
   return candidate.name === 'JobTimeoutError' && typeof candidate.ms === 'number';
 }
 
+const TIMEOUT_EXPECTATION = `a number of ms from 1 to ${LONGEST_TIMER}, or Infinity`;
+
 export function assertTimeout(name: string, ms: unknown): asserts ms is number {
-  const expectation = `a number of ms from 1 to ${LONGEST_TIMER}, or Infinity`;
-  if (typeof ms !== 'number') throw new TypeError(expectedMessage(name, expectation, ms));
+  if (typeof ms !== 'number') throw new TypeError(expectedMessage(name, TIMEOUT_EXPECTATION, ms));
   if (!(ms === Number.POSITIVE_INFINITY || (ms >= 1 && ms <= LONGEST_TIMER))) {
-    throw new RangeError(expectedMessage(name, expectation, ms));
+    throw new RangeError(expectedMessage(name, TIMEOUT_EXPECTATION, ms));
   }
 }
 
@@ -70,7 +72,7 @@ export function jobTimeout<T>(
       // stops even a synchronous source mid-loop.
       source.subscribe(subscriber);
       if (!subscriber.closed && ms !== Number.POSITIVE_INFINITY) {
-        subscriber.add(scheduler.schedule(() => subscriber.error(new JobTimeoutError(ms)), ms));
+        subscriber.add(armTimeout(scheduler, ms, () => subscriber.error(new JobTimeoutError(ms))));
       }
     });
 }

@@ -1,11 +1,11 @@
 import {
   from,
-  Observable,
+  type Observable,
   type ObservableInput,
   type Observer,
   type SchedulerLike,
   type Subscriber,
-  type Subscription,
+  Subscription,
 } from 'rxjs';
 import { PriorityHeap } from './priorityHeap.js';
 import { expectedMessage } from './validate.js';
@@ -20,6 +20,56 @@ export interface PriorityMergeSettings<T> {
   readonly scheduler: SchedulerLike;
 }
 
+/** Where a {@link ChainedSubscriber} sends what it receives. */
+interface Sink<T> {
+  next(value: T): void;
+  error(error: unknown): void;
+  complete(): void;
+}
+
+/**
+ * A subscriber that `parent` owns before the source is subscribed, as RxJS's own operator
+ * subscribers are: once `parent` closes, even a synchronous source stops in the middle of its
+ * loop instead of emitting (and starting jobs) into the void. Being a Subscription with `next`,
+ * `error` and `complete`, RxJS subscribes it as it is, without a SafeSubscriber around it, so an
+ * inner costs one object. It removes itself from `parent` when it ends, so finished inners are
+ * not retained; like a Subscriber it tells its sink first and tears its source down after.
+ */
+class ChainedSubscriber<T> extends Subscription implements Observer<T> {
+  readonly #sink: Sink<T>;
+  #stopped = false;
+
+  constructor(parent: Subscription, sink: Sink<T>) {
+    super();
+    this.#sink = sink;
+    parent.add(this);
+  }
+
+  next(value: T): void {
+    if (!this.#stopped && !this.closed) this.#sink.next(value);
+  }
+
+  error(error: unknown): void {
+    if (this.#stopped || this.closed) return;
+    this.#stopped = true;
+    try {
+      this.#sink.error(error);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  complete(): void {
+    if (this.#stopped || this.closed) return;
+    this.#stopped = true;
+    try {
+      this.#sink.complete();
+    } finally {
+      this.unsubscribe();
+    }
+  }
+}
+
 /**
  * The dispatch engine behind `priorityMergeMap`: values that find every slot busy wait in a
  * heap, and the best one is started only when a running inner completes (demand-driven).
@@ -30,103 +80,141 @@ export function priorityMergeInternals<T, R>(
   project: (value: T, index: number) => ObservableInput<R>,
   settings: PriorityMergeSettings<T>,
 ): () => void {
-  const { concurrency, priority, capacity, onOverflow, aging, scheduler } = settings;
-  const waiting = new PriorityHeap<T>();
-  let active = 0;
-  let index = 0;
-  let sourceComplete = false;
+  const engine = new PriorityMergeEngine(subscriber, project, settings);
+  source.subscribe(
+    new ChainedSubscriber<T>(subscriber, {
+      next: (value) => engine.enqueue(value),
+      error: (error) => subscriber.error(error),
+      complete: () => engine.sourceComplete(),
+    }),
+  );
+  // Dropping what waits releases the values (and whatever they reference) at once.
+  return () => engine.clear();
+}
+
+class PriorityMergeEngine<T, R> implements Sink<R> {
+  readonly #subscriber: Subscriber<R>;
+  readonly #project: (value: T, index: number) => ObservableInput<R>;
+  readonly #settings: PriorityMergeSettings<T>;
+  readonly #waiting = new PriorityHeap<T>();
+  /** Where aging is measured from: see `#keyOf`. */
+  readonly #start: number;
+  #active = 0;
+  #index = 0;
+  #sourceComplete = false;
   // Set while the drain loop runs, so an inner that completes synchronously (or a source that
   // emits re-entrantly from inside an inner) joins the loop instead of recursing.
-  let draining = false;
+  #draining = false;
+  // Made once and shared by every Promise inner, so one costs no more than its `then`.
+  readonly #onPromiseValue = (value: R): void => {
+    // Like `from(promise)`: a value that settles after the unsubscribe goes nowhere.
+    if (this.#subscriber.closed) return;
+    this.#subscriber.next(value);
+    this.complete();
+  };
+  readonly #onPromiseError = (error: unknown): void => this.#subscriber.error(error);
 
-  // With linear aging the order of `priority + waited / aging` never changes as time passes,
-  // so the key is fixed at push time: no timers and no re-heapify. Time is measured from the
-  // subscription: an epoch-ms clock divided by a small `aging` would round priorities away.
-  const start = aging > 0 ? scheduler.now() : 0;
-  const keyOf = (value: T): number => {
+  constructor(
+    subscriber: Subscriber<R>,
+    project: (value: T, index: number) => ObservableInput<R>,
+    settings: PriorityMergeSettings<T>,
+  ) {
+    this.#subscriber = subscriber;
+    this.#project = project;
+    this.#settings = settings;
+    // Time is measured from the subscription: an epoch-ms clock divided by a small `aging`
+    // would round priorities away.
+    this.#start = settings.aging > 0 ? settings.scheduler.now() : 0;
+  }
+
+  /** A value from the source: it starts at once if a slot is free and nothing waits. */
+  enqueue(value: T): void {
+    const { concurrency, capacity, onOverflow } = this.#settings;
+    try {
+      if (this.#active < concurrency && this.#waiting.size === 0 && !this.#draining) {
+        this.#startInner(value);
+        return;
+      }
+      if (this.#waiting.size >= capacity) {
+        onOverflow?.(value);
+        return;
+      }
+      this.#waiting.push(value, this.#keyOf(value));
+      this.#drain();
+    } catch (error) {
+      this.#subscriber.error(error);
+    }
+  }
+
+  sourceComplete(): void {
+    this.#sourceComplete = true;
+    this.#checkComplete();
+  }
+
+  clear(): void {
+    this.#waiting.clear();
+  }
+
+  // The inner side, shared by every Observable inner through its ChainedSubscriber.
+  next(value: R): void {
+    this.#subscriber.next(value);
+  }
+
+  error(error: unknown): void {
+    this.#subscriber.error(error);
+  }
+
+  complete(): void {
+    this.#active -= 1;
+    this.#drain();
+  }
+
+  /**
+   * With linear aging the order of `priority + waited / aging` never changes as time passes, so
+   * the key is fixed at push time: no timers and no re-heapify.
+   */
+  #keyOf(value: T): number {
+    const { priority, aging, scheduler } = this.#settings;
     const level = priority(value);
     // NaN compares false both ways and would break the heap's order for every other value.
     if (typeof level !== 'number' || Number.isNaN(level)) {
       const ErrorClass = typeof level === 'number' ? RangeError : TypeError;
       throw new ErrorClass(expectedMessage('priority(value)', 'a number, not NaN', level));
     }
-    return aging > 0 ? level - (scheduler.now() - start) / aging : level;
-  };
+    return aging > 0 ? level - (scheduler.now() - this.#start) / aging : level;
+  }
 
-  const checkComplete = (): void => {
-    if (sourceComplete && active === 0 && waiting.size === 0) subscriber.complete();
-  };
+  #startInner(value: T): void {
+    this.#active += 1;
+    const input = this.#project(value, this.#index++);
+    // A native Promise settles once and cannot be cancelled, so it needs no subscriber at all.
+    if (input instanceof Promise) {
+      input.then(this.#onPromiseValue, this.#onPromiseError);
+      return;
+    }
+    from(input).subscribe(new ChainedSubscriber<R>(this.#subscriber, this));
+  }
 
-  const startInner = (value: T): void => {
-    active++;
-    subscribeChained(from(project(value, index++)), subscriber, {
-      next: (innerValue) => subscriber.next(innerValue),
-      error: (error: unknown) => subscriber.error(error),
-      complete: () => {
-        active--;
-        drain();
-      },
-    });
-  };
-
-  const drain = (): void => {
-    if (draining) return;
-    draining = true;
+  #drain(): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    const waiting = this.#waiting;
+    const { concurrency } = this.#settings;
     try {
-      while (active < concurrency && waiting.size > 0 && !subscriber.closed) {
-        startInner(waiting.pop() as T);
+      while (this.#active < concurrency && waiting.size > 0 && !this.#subscriber.closed) {
+        this.#startInner(waiting.pop() as T);
       }
     } catch (error) {
-      subscriber.error(error);
+      this.#subscriber.error(error);
     } finally {
-      draining = false;
+      this.#draining = false;
     }
-    checkComplete();
-  };
+    this.#checkComplete();
+  }
 
-  const enqueue = (value: T): void => {
-    try {
-      if (active < concurrency && waiting.size === 0 && !draining) {
-        startInner(value);
-        return;
-      }
-      if (waiting.size >= capacity) {
-        onOverflow?.(value);
-        return;
-      }
-      waiting.push(value, keyOf(value));
-      drain();
-    } catch (error) {
-      subscriber.error(error);
+  #checkComplete(): void {
+    if (this.#sourceComplete && this.#active === 0 && this.#waiting.size === 0) {
+      this.#subscriber.complete();
     }
-  };
-
-  subscribeChained(source, subscriber, {
-    next: enqueue,
-    error: (error: unknown) => subscriber.error(error),
-    complete: () => {
-      sourceComplete = true;
-      checkComplete();
-    },
-  });
-
-  // Dropping what waits releases the values (and whatever they reference) at once.
-  return () => waiting.clear();
-}
-
-/**
- * Subscribes `observer` to `source` through a subscriber that `parent` owns from the start, as
- * RxJS's own operator subscribers are: once `parent` closes, even a synchronous source stops in
- * the middle of its loop, instead of emitting (and starting jobs) into the void. A subscriber
- * that ends removes itself from `parent`, so finished inners are not retained.
- */
-function subscribeChained<T>(
-  source: Observable<T>,
-  parent: Subscription,
-  observer: Observer<T>,
-): Subscription {
-  return new Observable<T>((chained) => {
-    parent.add(chained);
-    source.subscribe(chained);
-  }).subscribe(observer);
+  }
 }

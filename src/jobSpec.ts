@@ -12,7 +12,7 @@ import {
 } from '../operators/validate.js';
 import { DEFAULT_BACKOFF_FACTOR, DEFAULT_MAX_RETRY_DELAY, type ResolvedConfig } from './config.js';
 import { unserializableReason } from './durableCodec.js';
-import type { HandlerRegistry } from './handlerRegistry.js';
+import type { HandlerDefaults, HandlerRegistry } from './handlerRegistry.js';
 import type {
   JobDefinition,
   JobHandler,
@@ -53,6 +53,12 @@ export interface SpecContext {
   readonly durable: boolean;
 }
 const SCHEDULE_TYPES = ['once', 'cron', 'interval'] as const;
+// Shared by every job they fit, so that a job waiting in a large backlog holds no copy.
+const NOW: Timing = Object.freeze({ kind: 'now' });
+const NO_CHILDREN: readonly JobSpec[] = Object.freeze([]);
+const NO_DEFAULTS: HandlerDefaults = Object.freeze({});
+/** The policy of every job that overrides no field of it, per config. */
+const defaultPolicies = new WeakMap<ResolvedConfig, RetryPolicy>();
 const TYPE_OF_SCHEDULE = { once: 'scheduled', cron: 'cron', interval: 'recurring' } as const;
 
 /**
@@ -67,7 +73,8 @@ export function toJobSpec(
   inherited: Partial<Pick<JobSpec, 'priority' | 'timeout'>> & {
     retryPolicy?: Partial<RetryPolicy>;
   } = {},
-  seen: Set<object> = new Set(),
+  // Made only for a batch: most jobs have no tree to walk.
+  seen?: Set<object>,
 ): JobSpec {
   const { config, registry, durable } = context;
   const field = (name: string) => `${path}${name}`;
@@ -76,17 +83,17 @@ export function toJobSpec(
       expectedMessage(path === '' ? 'job' : path.slice(0, -1), 'a job object', input),
     );
   }
-  if (seen.has(input)) {
+  if (seen?.has(input)) {
     throw new TypeError(
       expectedMessage(field('jobs'), 'a tree of jobs, not one that contains itself', '[cycle]'),
     );
   }
-  seen.add(input);
+  seen?.add(input);
   if (input.id !== undefined) assertNonEmptyString(field('id'), input.id);
   assertNonEmptyString(field('name'), input.name);
   const type = resolveType(input, field);
   const defined = registry.get(input.name);
-  const defaults = defined?.defaults ?? {};
+  const defaults: HandlerDefaults = defined?.defaults ?? NO_DEFAULTS;
   const priority = input.priority ?? defaults.priority ?? inherited.priority ?? Priority.Normal;
   assertFinite(field('priority'), priority);
   const timeout = input.timeout ?? defaults.timeout ?? inherited.timeout ?? config.jobTimeout;
@@ -108,11 +115,17 @@ export function toJobSpec(
       ),
     );
   }
-  const retryPolicy = resolveRetryPolicy(
-    { ...inherited.retryPolicy, ...defaults.retryPolicy, ...input.retryPolicy },
-    config,
-    field,
-  );
+  const overridden =
+    inherited.retryPolicy !== undefined ||
+    defaults.retryPolicy !== undefined ||
+    input.retryPolicy !== undefined;
+  const retryPolicy = overridden
+    ? resolveRetryPolicy(
+        { ...inherited.retryPolicy, ...defaults.retryPolicy, ...input.retryPolicy },
+        config,
+        field,
+      )
+    : defaultPolicy(config, field);
   const timing = resolveTiming(input, type, config, field);
 
   if (durable) {
@@ -141,7 +154,7 @@ export function toJobSpec(
       timeout,
       overlap,
       missedRuns,
-      children: [],
+      children: NO_CHILDREN,
       concurrency: 1,
     };
   }
@@ -151,8 +164,9 @@ export function toJobSpec(
   const concurrency = input.concurrency ?? config.maxWorkers;
   assertInteger(field('concurrency'), concurrency, 1, true);
   const childDefaults = { priority, timeout, retryPolicy: input.retryPolicy ?? {} };
+  const tree = seen ?? new Set<object>([input]);
   const children = input.jobs.map((child, index) => {
-    const spec = toJobSpec(child, context, `${field('jobs')}[${index}].`, childDefaults, seen);
+    const spec = toJobSpec(child, context, `${field('jobs')}[${index}].`, childDefaults, tree);
     if (spec.type !== 'immediate') {
       throw new TypeError(
         expectedMessage(`${field('jobs')}[${index}].type`, "'immediate' in a batch", spec.type),
@@ -288,7 +302,7 @@ function resolveTiming(
   field: (name: string) => string,
 ): Timing {
   const schedule = input.schedule;
-  if (schedule === undefined) return { kind: 'now' };
+  if (schedule === undefined) return NOW;
   switch (schedule.type) {
     case 'once':
       return {
@@ -327,12 +341,31 @@ function resolveRetryPolicy(
   if (typeof partial !== 'object' || partial === null) {
     throw new TypeError(expectedMessage(field('retryPolicy'), 'an object', partial));
   }
+  const overrides = Object.entries(partial).filter(([, value]) => value !== undefined);
+  if (overrides.length > 0) return policyOf(overrides, config, field);
+  return defaultPolicy(config, field);
+}
+
+function defaultPolicy(config: ResolvedConfig, field: (name: string) => string): RetryPolicy {
+  let shared = defaultPolicies.get(config);
+  if (shared === undefined) {
+    shared = Object.freeze(policyOf([], config, field));
+    defaultPolicies.set(config, shared);
+  }
+  return shared;
+}
+
+function policyOf(
+  overrides: readonly [string, unknown][],
+  config: ResolvedConfig,
+  field: (name: string) => string,
+): RetryPolicy {
   const policy: RetryPolicy = {
     maxAttempts: config.enableRetry ? config.retryAttempts : 1,
     initialDelay: config.retryDelay,
     maxDelay: Math.max(DEFAULT_MAX_RETRY_DELAY, config.retryDelay),
     backoffFactor: DEFAULT_BACKOFF_FACTOR,
-    ...Object.fromEntries(Object.entries(partial).filter(([, value]) => value !== undefined)),
+    ...Object.fromEntries(overrides),
   };
   return validateRetryPolicy(policy, field('retryPolicy'));
 }

@@ -1,6 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { BatchChildOutcome } from './errors.js';
 import type { JobSpec } from './jobSpec.js';
+import { SmallSet } from './smallSet.js';
 import type { JobStatus } from './types.js';
 
 /** One run of a job waiting in the queue. Cancelling marks it, and the dispatcher skips it. */
@@ -18,6 +19,7 @@ export interface RunningAttempt {
 }
 
 const ignore = (): void => {};
+const NO_CHILDREN: readonly LiveJob[] = Object.freeze([]);
 
 /**
  * The scheduler's working state for a job that has not ended: what is queued, running or armed
@@ -27,15 +29,14 @@ const ignore = (): void => {};
 export class LiveJob {
   readonly spec: JobSpec;
   readonly id: string;
-  readonly ref: { readonly id: string; readonly name: string };
   readonly parentId: string | undefined;
   status: JobStatus = 'pending';
   /** Fires so far. */
   runs = 0;
   nextRunAt: number | undefined;
-  readonly queued = new Set<QueuedRun>();
-  readonly running = new Set<RunningAttempt>();
-  readonly backoffs = new Set<Subscription>();
+  readonly queued = new SmallSet<QueuedRun>();
+  readonly running = new SmallSet<RunningAttempt>();
+  readonly backoffs = new SmallSet<Subscription>();
   /** Runs held back by `overlap: 'queue'` until the previous run ends. */
   readonly deferredRuns: number[] = [];
   /** The timer, cron, interval or batch feed that makes this job's runs. */
@@ -47,18 +48,24 @@ export class LiveJob {
   lastOutcome: 'completed' | 'failed' | undefined;
   /** Set on batch children: tells the batch how the child ended. */
   onSettled: ((outcome: BatchChildOutcome) => void) | undefined;
-  children: readonly LiveJob[] = [];
+  children: readonly LiveJob[] = NO_CHILDREN;
 
   #settled: { readonly ok: boolean; readonly value: unknown } | undefined;
   #promise: Promise<unknown> | undefined;
   #resolve: (value: unknown) => void = ignore;
   #reject: (error: unknown) => void = ignore;
+  #ref: { readonly id: string; readonly name: string } | undefined;
 
   constructor(spec: JobSpec, id: string, parentId: string | undefined) {
     this.spec = spec;
     this.id = id;
-    this.ref = Object.freeze({ id, name: spec.name });
     this.parentId = parentId;
+  }
+
+  /** What a handler sees of its job; made on first read, so a job that waits holds none. */
+  get ref(): { readonly id: string; readonly name: string } {
+    this.#ref ??= Object.freeze({ id: this.id, name: this.spec.name });
+    return this.#ref;
   }
 
   get settled(): boolean {

@@ -1,9 +1,97 @@
 import type { JobStore } from './jobStore.js';
-import type { JobEvent, JobSnapshot, JobStatus } from './types.js';
-
-type MutableSnapshot = { -readonly [K in keyof JobSnapshot]: JobSnapshot[K] };
+import type { JobEvent, JobSnapshot, JobStatus, JobType } from './types.js';
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+/** Marks `result` and `error` as not set: `undefined` is a result a job may well have. */
+const ABSENT: unique symbol = Symbol('absent');
+
+/**
+ * A job's snapshot as the store keeps it: one shape for every job from submission to eviction,
+ * so updating it is a plain field write and never a change of hidden class. Fields a snapshot
+ * leaves out are `undefined` (or `ABSENT`) here and are left out again by `snapshot()`.
+ */
+class StoredJob {
+  readonly id: string;
+  readonly name: string;
+  readonly type: JobType;
+  readonly priority: number;
+  readonly createdAt: number;
+  readonly parentId: string | undefined;
+  status: JobStatus;
+  attempts: number;
+  runs: number;
+  startedAt: number | undefined;
+  finishedAt: number | undefined;
+  nextRunAt: number | undefined;
+  result: unknown = ABSENT;
+  error: unknown = ABSENT;
+
+  constructor(snapshot: JobSnapshot) {
+    this.id = snapshot.id;
+    this.name = snapshot.name;
+    this.type = snapshot.type;
+    this.priority = snapshot.priority;
+    this.createdAt = snapshot.createdAt;
+    this.parentId = snapshot.parentId;
+    this.status = snapshot.status;
+    this.attempts = snapshot.attempts;
+    this.runs = snapshot.runs;
+    this.startedAt = snapshot.startedAt;
+    this.finishedAt = snapshot.finishedAt;
+    this.nextRunAt = snapshot.nextRunAt;
+    if ('result' in snapshot) this.result = snapshot.result;
+    if ('error' in snapshot) this.error = snapshot.error;
+  }
+
+  snapshot(): JobSnapshot {
+    const snapshot: { -readonly [K in keyof JobSnapshot]: JobSnapshot[K] } = {
+      id: this.id,
+      name: this.name,
+      type: this.type,
+      priority: this.priority,
+      status: this.status,
+      attempts: this.attempts,
+      createdAt: this.createdAt,
+      runs: this.runs,
+    };
+    if (this.startedAt !== undefined) snapshot.startedAt = this.startedAt;
+    if (this.finishedAt !== undefined) snapshot.finishedAt = this.finishedAt;
+    if (this.result !== ABSENT) snapshot.result = this.result;
+    if (this.error !== ABSENT) snapshot.error = this.error;
+    if (this.nextRunAt !== undefined) snapshot.nextRunAt = this.nextRunAt;
+    if (this.parentId !== undefined) snapshot.parentId = this.parentId;
+    return snapshot;
+  }
+}
+
+/**
+ * Finished ids in the order they finished. A Set used as a queue (`values().next()`, then
+ * `delete`) slows down as deletions pile up at its front; this is an array read from a moving
+ * head.
+ */
+class IdQueue {
+  #ids: string[] = [];
+  #head = 0;
+
+  get size(): number {
+    return this.#ids.length - this.#head;
+  }
+
+  push(id: string): void {
+    this.#ids.push(id);
+  }
+
+  shift(): string {
+    const id = this.#ids[this.#head] as string;
+    this.#head += 1;
+    if (this.#head >= 1024 && this.#head * 2 >= this.#ids.length) {
+      this.#ids = this.#ids.slice(this.#head);
+      this.#head = 0;
+    }
+    return id;
+  }
+}
 
 /**
  * The default store: a fold of the event stream into a Map in submission order. Finished jobs are
@@ -11,10 +99,12 @@ const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancel
  * however many jobs pass through.
  */
 export class MemoryStore implements JobStore {
-  readonly #records = new Map<string, MutableSnapshot>();
-  readonly #finished = new Map<JobStatus, Set<string>>();
+  readonly #records = new Map<string, StoredJob>();
+  readonly #finished = new Map<JobStatus, IdQueue>();
   readonly #retention: number;
   readonly #onEvict: (id: string) => void;
+  /** The record the last event was about: `queued` follows `submitted` for the same job. */
+  #last: StoredJob | undefined;
 
   /** `onEvict` hears of each finished job that `retention` pushes out. */
   constructor(retention: number, onEvict: (id: string) => void = () => {}) {
@@ -24,22 +114,27 @@ export class MemoryStore implements JobStore {
 
   /** Puts back a snapshot that an earlier process stored, in submission order. */
   restore(snapshot: JobSnapshot): void {
-    this.#records.set(snapshot.id, { ...snapshot });
+    this.#last = undefined;
+    this.#records.set(snapshot.id, new StoredJob(snapshot));
     if (TERMINAL.has(snapshot.status)) this.#retain(snapshot.id, snapshot.status);
   }
 
   apply(event: JobEvent): void {
     if (event.type === 'submitted') {
-      if (event.job !== undefined) this.#records.set(event.jobId, { ...event.job });
+      if (event.job === undefined) return;
+      this.#last = new StoredJob(event.job);
+      this.#records.set(event.jobId, this.#last);
       return;
     }
-    const record = this.#records.get(event.jobId);
+    const last = this.#last;
+    const record = last?.id === event.jobId ? last : this.#records.get(event.jobId);
     if (record === undefined) return;
+    this.#last = record;
     record.status = event.status;
     switch (event.type) {
       case 'queued':
         record.runs = Math.max(record.runs, event.run);
-        setOptional(record, 'nextRunAt', event.nextRunAt);
+        record.nextRunAt = event.nextRunAt;
         break;
       case 'started':
         record.attempts += 1;
@@ -47,11 +142,11 @@ export class MemoryStore implements JobStore {
         break;
       case 'retrying':
         record.error = event.error;
-        setOptional(record, 'nextRunAt', event.retryAt);
+        record.nextRunAt = event.retryAt;
         break;
       case 'completed':
         record.result = event.result;
-        delete record.error;
+        record.error = ABSENT;
         record.finishedAt = event.at;
         break;
       case 'failed':
@@ -61,11 +156,11 @@ export class MemoryStore implements JobStore {
       case 'cancelled':
         record.error = event.error;
         record.finishedAt = event.at;
-        delete record.nextRunAt;
+        record.nextRunAt = undefined;
         break;
       case 'skipped':
         record.runs = Math.max(record.runs, event.run);
-        setOptional(record, 'nextRunAt', event.nextRunAt);
+        record.nextRunAt = event.nextRunAt;
         if (event.final) {
           record.finishedAt = event.at;
           if ('result' in event) record.result = event.result;
@@ -77,14 +172,13 @@ export class MemoryStore implements JobStore {
   }
 
   get(id: string): JobSnapshot | undefined {
-    const record = this.#records.get(id);
-    return record === undefined ? undefined : { ...record };
+    return this.#records.get(id)?.snapshot();
   }
 
   list(status?: JobStatus): JobSnapshot[] {
     const snapshots: JobSnapshot[] = [];
     for (const record of this.#records.values()) {
-      if (status === undefined || record.status === status) snapshots.push({ ...record });
+      if (status === undefined || record.status === status) snapshots.push(record.snapshot());
     }
     return snapshots;
   }
@@ -92,23 +186,14 @@ export class MemoryStore implements JobStore {
   #retain(id: string, status: JobStatus): void {
     let ids = this.#finished.get(status);
     if (ids === undefined) {
-      ids = new Set();
+      ids = new IdQueue();
       this.#finished.set(status, ids);
     }
-    ids.add(id);
+    ids.push(id);
     if (ids.size <= this.#retention) return;
-    const oldest = ids.values().next().value as string;
-    ids.delete(oldest);
-    this.#records.delete(oldest);
+    const oldest = ids.shift();
+    if (!this.#records.delete(oldest)) return;
+    if (this.#last?.id === oldest) this.#last = undefined;
     this.#onEvict(oldest);
   }
-}
-
-function setOptional<K extends 'nextRunAt'>(
-  record: MutableSnapshot,
-  key: K,
-  value: number | undefined,
-): void {
-  if (value === undefined) delete record[key];
-  else record[key] = value;
 }

@@ -1,6 +1,15 @@
-import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
-import { fromHandler } from '../operators/fromHandler.js';
-import { jobTimeout } from '../operators/jobTimeout.js';
+import {
+  isObservable,
+  Observable,
+  type SchedulerLike,
+  type Subscriber,
+  type Subscription,
+  type Unsubscribable,
+} from 'rxjs';
+import { armTimeout } from '../operators/deadlineQueue.js';
+import { followOutput, isThenable } from '../operators/fromHandler.js';
+import { JobTimeoutError, jobTimeout } from '../operators/jobTimeout.js';
+import { LazySignal } from '../operators/lazySignal.js';
 import { HandlerContext } from './handlerContext.js';
 import type { QueuedRun, RunningAttempt } from './liveJob.js';
 import type { JobEvent, JobHandler } from './types.js';
@@ -20,80 +29,191 @@ export interface AttemptHooks {
 
 /**
  * One attempt of one run, as the Observable that `priorityMergeMap` runs in a worker slot: it
- * emits `started`, then one outcome event, then completes, which frees the slot. The handler is
- * wrapped by `fromHandler` and `jobTimeout`, so a timeout or a cancel unsubscribes an Observable
- * handler and aborts a promise handler's signal with the reason.
+ * emits `started`, then one outcome event, then completes, which frees the slot. The handler runs
+ * as `fromHandler` would run it, under a `jobTimeout`, so a timeout or a cancel unsubscribes an
+ * Observable handler and aborts a promise handler's signal with the reason.
  */
 export function runAttempt(run: QueuedRun, hooks: AttemptHooks): Observable<JobEvent> {
-  return new Observable<JobEvent>((subscriber) => {
+  return new Observable<JobEvent>((subscriber) => new Attempt(run, hooks, subscriber).start());
+}
+
+/**
+ * The state of one attempt. A handler that returns an Observable is followed through
+ * `fromHandler`'s wiring and `jobTimeout`; one that returns a Promise or a value, the usual
+ * case, is followed directly, with the timeout from `armTimeout`: the same semantics without
+ * the three Observables and their subscribers per attempt.
+ */
+class Attempt implements RunningAttempt, Unsubscribable {
+  readonly #run: QueuedRun;
+  readonly #hooks: AttemptHooks;
+  readonly #subscriber: Subscriber<JobEvent>;
+  #startedAt = 0;
+  #ended = false;
+  #abortReason: unknown;
+  #signal: LazySignal | undefined;
+  /** The output has settled (or timed out): its signal must not be aborted any more. */
+  #settled = false;
+  /** A Promise handler's timeout. */
+  #deadline: Unsubscribable | undefined;
+  /** An Observable handler, with its timeout. */
+  #handlerSubscription: Subscription | undefined;
+  #observable = false;
+
+  constructor(run: QueuedRun, hooks: AttemptHooks, subscriber: Subscriber<JobEvent>) {
+    this.#run = run;
+    this.#hooks = hooks;
+    this.#subscriber = subscriber;
+  }
+
+  start(): Unsubscribable | undefined {
+    const run = this.#run;
     const { job } = run;
     // Cancelled while it waited: the heap has no delete, so the run is skipped here instead.
     if (run.cancelled) {
-      subscriber.complete();
-      return;
+      this.#subscriber.complete();
+      return undefined;
     }
-    const { scheduler } = hooks;
-    const startedAt = scheduler.now();
+    const { scheduler } = this.#hooks;
+    this.#startedAt = scheduler.now();
     job.queued.delete(run);
-    let abortReason: unknown;
-    let lastValue: unknown;
-    let handlerSubscription: Subscription | undefined;
-    let ended = false;
-
-    const attempt: RunningAttempt = {
-      cancel: (reason, final) => {
-        if (ended) return;
-        ended = true;
-        abortReason = reason;
-        job.running.delete(attempt);
-        handlerSubscription?.unsubscribe();
-        subscriber.next(hooks.cancelled(run, reason, final, scheduler.now() - startedAt));
-        subscriber.complete();
-      },
-    };
-    const end = (outcome: AttemptOutcome): void => {
-      if (ended) return;
-      ended = true;
-      job.running.delete(attempt);
-      subscriber.next(hooks.ended(run, outcome));
-      subscriber.complete();
-    };
-
-    job.running.add(attempt);
-    subscriber.next(hooks.started(run, startedAt - run.queuedAt));
+    job.running.add(this);
+    this.#subscriber.next(this.#hooks.started(run, this.#startedAt - run.queuedAt));
+    // A subscriber of `started` may have cancelled the job: its handler must not run.
+    if (this.#ended) return undefined;
 
     const handler = job.spec.handler as JobHandler;
     const { payload, timeout } = job.spec;
-    const handler$ = fromHandler(
-      (signalContext) =>
-        handler(payload, new HandlerContext(signalContext, run.attempt, run.run, job.ref)),
-      { abortReason: () => abortReason },
+    const signal = new LazySignal();
+    this.#signal = signal;
+    let output: unknown;
+    try {
+      output = handler(payload, new HandlerContext(signal, run.attempt, run.run, job.ref));
+    } catch (error) {
+      this.#settled = true;
+      this.#failed(error);
+      return undefined;
+    }
+    if (isObservable(output)) {
+      this.#follow(output, signal, timeout);
+    } else if (isThenable(output)) {
+      if (timeout !== Number.POSITIVE_INFINITY) {
+        this.#deadline = armTimeout(scheduler, timeout, () => this.#timedOut(timeout));
+      }
+      // Both callbacks are attached at once, so a rejection after a timeout is still handled.
+      Promise.resolve(output).then(
+        (value) => this.#fulfilled(value),
+        (error: unknown) => this.#rejected(error),
+      );
+    } else {
+      this.#settled = true;
+      this.#end({ ok: true, result: output, execTime: scheduler.now() - this.#startedAt });
+    }
+    return this;
+  }
+
+  cancel(reason: Error, final: boolean): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#abortReason = reason;
+    this.#run.job.running.delete(this);
+    this.#release();
+    const execTime = this.#hooks.scheduler.now() - this.#startedAt;
+    this.#subscriber.next(this.#hooks.cancelled(this.#run, reason, final, execTime));
+    this.#subscriber.complete();
+  }
+
+  /** Torn down from outside (the scheduler stopped), or after the attempt ended. */
+  unsubscribe(): void {
+    if (!this.#ended) {
+      this.#ended = true;
+      this.#run.job.running.delete(this);
+    }
+    this.#release();
+  }
+
+  /** Stops the handler: unsubscribes an Observable, aborts the signal of an unsettled Promise. */
+  #release(): void {
+    if (this.#observable) {
+      this.#handlerSubscription?.unsubscribe();
+      return;
+    }
+    this.#deadline?.unsubscribe();
+    this.#deadline = undefined;
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#signal?.abort(this.#abortReason);
+  }
+
+  #follow(output: Observable<unknown>, signal: LazySignal, timeout: number): void {
+    const handler$ = new Observable<unknown>((subscriber) =>
+      followOutput(output, signal, subscriber, () => this.#abortReason),
     );
     const timed$ =
       timeout === Number.POSITIVE_INFINITY
         ? handler$
-        : handler$.pipe(jobTimeout(timeout, scheduler));
-    handlerSubscription = timed$.subscribe({
+        : handler$.pipe(jobTimeout(timeout, this.#hooks.scheduler));
+    let lastValue: unknown;
+    this.#observable = true;
+    const subscription = timed$.subscribe({
       next: (value) => {
         lastValue = value;
       },
       error: (error: unknown) => {
-        // Runs before jobTimeout tears the handler down, so its signal is aborted with this error.
-        abortReason = error;
+        // Before the handler is torn down, so its signal is aborted with this error.
+        this.#abortReason = error;
         // Torn down now, before the slot is freed: the next handler must not start while a
         // timed-out one is still subscribed.
-        handlerSubscription?.unsubscribe();
-        end({ ok: false, error, execTime: scheduler.now() - startedAt });
+        this.#handlerSubscription?.unsubscribe();
+        this.#failed(error);
       },
-      complete: () => end({ ok: true, result: lastValue, execTime: scheduler.now() - startedAt }),
+      complete: () =>
+        this.#end({
+          ok: true,
+          result: lastValue,
+          execTime: this.#hooks.scheduler.now() - this.#startedAt,
+        }),
     });
-    return () => {
-      // Torn down from outside (the scheduler stopped): abort a handler that is still running.
-      if (!ended) {
-        ended = true;
-        job.running.delete(attempt);
-      }
-      handlerSubscription?.unsubscribe();
-    };
-  });
+    this.#handlerSubscription = subscription;
+    // Cancelled while it was being subscribed: stop it now that there is a handle on it.
+    if (this.#ended) subscription.unsubscribe();
+  }
+
+  #fulfilled(value: unknown): void {
+    if (this.#ended) return;
+    this.#settled = true;
+    this.#deadline?.unsubscribe();
+    this.#deadline = undefined;
+    this.#end({ ok: true, result: value, execTime: this.#hooks.scheduler.now() - this.#startedAt });
+  }
+
+  #rejected(error: unknown): void {
+    if (this.#ended) return;
+    this.#settled = true;
+    this.#deadline?.unsubscribe();
+    this.#deadline = undefined;
+    this.#failed(error);
+  }
+
+  #timedOut(ms: number): void {
+    this.#deadline = undefined;
+    if (this.#ended) return;
+    const error = new JobTimeoutError(ms);
+    // The signal is aborted with the timeout before the slot is freed, as jobTimeout does it.
+    this.#abortReason = error;
+    this.#release();
+    this.#failed(error);
+  }
+
+  #failed(error: unknown): void {
+    this.#abortReason = error;
+    this.#end({ ok: false, error, execTime: this.#hooks.scheduler.now() - this.#startedAt });
+  }
+
+  #end(outcome: AttemptOutcome): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#run.job.running.delete(this);
+    this.#subscriber.next(this.#hooks.ended(this.#run, outcome));
+    this.#subscriber.complete();
+  }
 }

@@ -4,11 +4,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import type * as Operators from '../operators/index.js';
 import type * as Scheduler from '../src/index.js';
+import type * as Sqlite from '../src/sqlite.js';
 
 /** The package as its users load it: `rxjobs` and `rxjobs/operators`. */
 export interface Library {
   readonly scheduler: typeof Scheduler;
   readonly operators: typeof Operators;
+  readonly sqlite: typeof Sqlite;
 }
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -51,5 +53,6 @@ export async function buildLibrary(): Promise<Library> {
   return {
     scheduler: (await load('src/index.js')) as typeof Scheduler,
     operators: (await load('operators/index.js')) as typeof Operators,
+    sqlite: (await load('src/sqlite.js')) as typeof Sqlite,
   };
 }

@@ -3,7 +3,7 @@
  * and one run, printed as a table of medians and goal ratios and written as JSON.
  *
  *   --quick         tiny sizes, same code paths: checks that the bench runs, not how fast
- *   --only=a,b      only these workloads (throughput, memory, latency, timers)
+ *   --only=a,b      only these workloads (throughput, memory, latency, timers, durable)
  *   --out=path      where the JSON goes (default bench/results/latest.json; with --quick, a
  *                   file in the OS temp directory, so a smoke run never overwrites a real one)
  */
@@ -12,6 +12,7 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLibrary } from './build.js';
+import { durable } from './durable.js';
 import { collectGarbage } from './harness.js';
 import { latency } from './latency.js';
 import { memory } from './memory.js';
@@ -21,10 +22,10 @@ import { throughput } from './throughput.js';
 import { timers } from './timers.js';
 
 /** In the order, which is the order of the table. */
-const WORKLOADS = ['throughput', 'memory', 'latency', 'timers'] as const;
+const WORKLOADS = ['throughput', 'memory', 'latency', 'timers', 'durable'] as const;
 type Workload = (typeof WORKLOADS)[number];
 /** The order they run in: memory last, as its million-job heaps would leave the collector busy. */
-const RUN_ORDER: readonly Workload[] = ['throughput', 'latency', 'timers', 'memory'];
+const RUN_ORDER: readonly Workload[] = ['throughput', 'durable', 'latency', 'timers', 'memory'];
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -69,12 +70,14 @@ const sizes = quick
       memory: { waiting: 10_000, completed: 20_000, checkpoints: 2 },
       latency: { seconds: 0.3 },
       timers: { cronJobs: 100, expression: '* * * * * *', marks: 1 },
+      durable: { n: 1_000, rounds: 1, warmupN: 100 },
     }
   : {
       throughput: { n: 200_000, rounds: 5, slowRounds: 3, warmupN: 20_000 },
       memory: { waiting: 1_000_000, completed: 5_000_000, checkpoints: 5 },
       latency: { seconds: 2 },
       timers: { cronJobs: 10_000, expression: '*/5 * * * * *', marks: 2 },
+      durable: { n: 20_000, rounds: 3, warmupN: 2_000 },
     };
 
 const runners: Record<Workload, () => Promise<WorkloadResult>> = {
@@ -82,6 +85,7 @@ const runners: Record<Workload, () => Promise<WorkloadResult>> = {
   memory: () => memory(lib, sizes.memory),
   latency: () => latency(lib, sizes.latency),
   timers: () => timers(lib, sizes.timers),
+  durable: () => durable(lib, sizes.durable),
 };
 
 const byWorkload = new Map<Workload, WorkloadResult>();
@@ -109,6 +113,7 @@ const report = {
     rxjs: versionOf('rxjs'),
     'p-queue': versionOf('p-queue'),
     'p-limit': versionOf('p-limit'),
+    'better-sqlite3': versionOf('better-sqlite3'),
     typescript: versionOf('typescript'),
   },
   sizes,

@@ -27,7 +27,7 @@ export interface Goal {
 }
 
 export interface WorkloadResult {
-  readonly workload: 'throughput' | 'memory' | 'latency' | 'timers';
+  readonly workload: 'throughput' | 'memory' | 'latency' | 'timers' | 'durable';
   readonly title: string;
   readonly figures: readonly Figure[];
   readonly goals: readonly Goal[];

@@ -419,15 +419,20 @@ export class JobScheduler {
     const children = spec.children.map(
       (child) => new LiveJob(child, child.id ?? newJobId(), job.id),
     );
-    this.#announce(
-      job,
-      now,
-      children.map((child) => child.id),
-    );
-    for (const child of children) {
-      this.#live.set(child.id, child);
-      this.#announce(child, now, []);
-    }
+    const announceAll = () => {
+      this.#announce(
+        job,
+        now,
+        children.map((child) => child.id),
+      );
+      for (const child of children) {
+        this.#live.set(child.id, child);
+        this.#announce(child, now, []);
+      }
+    };
+    // A batch reaches a durable store in one commit, not one per child.
+    if (isDurable(this.#store)) this.#store.atomically(announceAll);
+    else announceAll();
     job.children = children;
     return job;
   }

@@ -30,6 +30,8 @@ export interface DurableJobStore extends JobStore {
   open(retention: number): RecoveredJob[];
   /** Writes whatever is pending. */
   flush(): void;
+  /** Runs `work` so that what it stores is written in one transaction. */
+  atomically(work: () => void): void;
   close(): void;
 }
 

@@ -25,6 +25,7 @@ interface Progress {
 }
 
 interface JobRow {
+  readonly seq: number;
   readonly id: string;
   readonly definition: string;
   readonly snapshot: string;
@@ -74,6 +75,8 @@ class SqliteStore implements DurableJobStore {
   #db: Database.Database | undefined;
   #mirror = new MemoryStore(Number.POSITIVE_INFINITY);
   readonly #progress = new Map<string, Progress>();
+  /** Each stored job's row: updates and deletes go by rowid, with no index on the id. */
+  readonly #rows = new Map<string, number>();
   readonly #dirty = new Set<string>();
   readonly #evicted = new Set<string>();
   #flushQueued = false;
@@ -100,17 +103,20 @@ class SqliteStore implements DurableJobStore {
         'INSERT INTO jobs (id, definition, snapshot, status, run, attempt, retry_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       update: db.prepare(
-        'UPDATE jobs SET snapshot = ?, status = ?, run = ?, attempt = ?, retry_at = ? WHERE id = ?',
+        'UPDATE jobs SET snapshot = ?, status = ?, run = ?, attempt = ?, retry_at = ? WHERE seq = ?',
       ),
-      remove: db.prepare('DELETE FROM jobs WHERE id = ?'),
+      remove: db.prepare('DELETE FROM jobs WHERE seq = ?'),
     };
     this.#mirror = new MemoryStore(retention, (id) => this.#evict(id));
     const recovered: RecoveredJob[] = [];
     const rows = db
-      .prepare('SELECT id, definition, snapshot, run, attempt, retry_at FROM jobs ORDER BY seq')
+      .prepare(
+        'SELECT seq, id, definition, snapshot, run, attempt, retry_at FROM jobs ORDER BY seq',
+      )
       .all() as JobRow[];
     for (const row of rows) {
       const snapshot = decode(row.snapshot) as JobSnapshot;
+      this.#rows.set(row.id, row.seq);
       this.#mirror.restore(snapshot);
       if (TERMINAL.has(snapshot.status)) continue;
       const progress: Progress = {
@@ -133,10 +139,10 @@ class SqliteStore implements DurableJobStore {
     this.#mirror.apply(event);
     const progress = this.#progressOf(event);
     if (event.type === 'submitted') {
-      // On disk before submitJob returns: what was accepted survives a crash right after.
-      this.#flush();
+      // On disk before submitJob returns: what was accepted survives a crash right after. Other
+      // jobs' pending updates can wait for the batch; this job has none yet.
       const snapshot = this.#mirror.get(event.jobId);
-      this.#statements?.insert.run(
+      const inserted = this.#statements?.insert.run(
         event.jobId,
         encode(event.definition),
         encode(snapshot),
@@ -145,13 +151,15 @@ class SqliteStore implements DurableJobStore {
         progress.attempt,
         progress.retryAt ?? null,
       );
+      if (inserted !== undefined) this.#rows.set(event.jobId, Number(inserted.lastInsertRowid));
       return;
     }
     this.#dirty.add(event.jobId);
     if (!this.#flushQueued) {
       this.#flushQueued = true;
-      // One transaction per event-loop turn: the synchronous driver does not block per job.
-      queueMicrotask(() => this.#flush());
+      // One transaction per event-loop turn, after its promise callbacks have all run: the
+      // synchronous driver does not block the loop per job.
+      setImmediate(() => this.#flush());
     }
   }
 
@@ -166,6 +174,12 @@ class SqliteStore implements DurableJobStore {
   /** Writes what is pending now, in one transaction. */
   flush(): void {
     this.#flush();
+  }
+
+  atomically(work: () => void): void {
+    const db = this.#db;
+    if (db === undefined || db.inTransaction) work();
+    else db.transaction(work)();
   }
 
   close(): void {
@@ -207,7 +221,8 @@ class SqliteStore implements DurableJobStore {
     db.transaction(() => {
       for (const id of this.#dirty) {
         const snapshot = this.#mirror.get(id);
-        if (snapshot === undefined) continue;
+        const seq = this.#rows.get(id);
+        if (snapshot === undefined || seq === undefined) continue;
         const progress = this.#progress.get(id);
         statements.update.run(
           encode(snapshot),
@@ -215,10 +230,14 @@ class SqliteStore implements DurableJobStore {
           progress?.run ?? snapshot.runs,
           progress?.attempt ?? 0,
           progress?.retryAt ?? null,
-          id,
+          seq,
         );
       }
-      for (const id of this.#evicted) statements.remove.run(id);
+      for (const id of this.#evicted) {
+        const seq = this.#rows.get(id);
+        this.#rows.delete(id);
+        if (seq !== undefined) statements.remove.run(seq);
+      }
     })();
     this.#dirty.clear();
     this.#evicted.clear();

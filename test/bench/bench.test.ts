@@ -39,8 +39,9 @@ describe('npm run bench -- --quick', () => {
       'memory',
       'latency',
       'timers',
+      'durable',
     ]);
-    for (const workload of ['throughput:', 'memory:', 'latency:', 'timers:']) {
+    for (const workload of ['throughput:', 'memory:', 'latency:', 'timers:', 'durable:']) {
       expect(stdout).toContain(workload);
     }
     const goals = report.results.flatMap((result) => result.goals.map((goal) => goal.name));
@@ -54,6 +55,7 @@ describe('npm run bench -- --quick', () => {
       'JobScheduler submit-to-start p99',
       'Cron fire lateness p99',
       'CPU between marks',
+      "sqliteStore 'normal' throughput",
     ]);
     for (const goal of goals) expect(stdout).toContain(goal);
     // Every figure was measured: a ratio, not a speed, is what a smoke run can check.

@@ -1,0 +1,106 @@
+/**
+ * Workload 5: the throughput of the durable store. No-op jobs defined by name, concurrency 4,
+ * all submitted up front to a scheduler on a fresh SQLite file, timed until the last finished,
+ * beside the same scheduler in memory.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Library } from './build.js';
+import { type Contender, median, runRounds } from './harness.js';
+import { type Figure, goal, type WorkloadResult } from './report.js';
+
+export interface DurableOptions {
+  readonly n: number;
+  readonly rounds: number;
+  readonly warmupN: number;
+}
+
+const CONCURRENCY = 4;
+const GOAL_JOBS_PER_SECOND = 50_000;
+
+const BATCH = 100;
+
+/** `batches`: submitted as batch jobs of BATCH children, one commit each, not one per job. */
+function contender(
+  lib: Library,
+  name: string,
+  synchronous?: 'normal' | 'full',
+  batches = false,
+): Contender {
+  const { JobScheduler } = lib.scheduler;
+  const { sqliteStore } = lib.sqlite;
+  return {
+    name,
+    run: async (n) => {
+      const dir = mkdtempSync(join(tmpdir(), 'rxjobs-bench-'));
+      const store =
+        synchronous === undefined
+          ? {}
+          : { store: sqliteStore({ path: join(dir, 'jobs.db'), synchronous }) };
+      // Room for every job waiting, and for every batch running at once.
+      const scheduler = new JobScheduler({
+        maxWorkers: CONCURRENCY,
+        queueSize: n + BATCH,
+        ...store,
+      });
+      scheduler.define('noop', async () => {});
+      await scheduler.start();
+      const start = performance.now();
+      if (batches) {
+        for (let i = 0; i < n; i += BATCH) {
+          const size = Math.min(BATCH, n - i);
+          const jobs = Array.from({ length: size }, (_, k) => ({ name: 'noop', payload: i + k }));
+          scheduler.submitJob({ name: 'bulk', jobs, concurrency: CONCURRENCY });
+        }
+      } else {
+        for (let i = 0; i < n; i++) {
+          scheduler.submitJob({ name: 'noop', priority: i % 4, payload: i });
+        }
+      }
+      await scheduler.stop({ drain: true });
+      const elapsed = performance.now() - start;
+      rmSync(dir, { recursive: true, force: true });
+      return elapsed;
+    },
+  };
+}
+
+export async function durable(lib: Library, options: DurableOptions): Promise<WorkloadResult> {
+  const samples = await runRounds(
+    [
+      contender(lib, 'JobScheduler, memory'),
+      contender(lib, "JobScheduler, sqliteStore 'normal'", 'normal'),
+      contender(lib, "JobScheduler, sqliteStore 'full'", 'full'),
+      contender(lib, `sqliteStore 'normal', in batches of ${BATCH}`, 'normal', true),
+    ],
+    options,
+  );
+  const figures: Figure[] = [];
+  const perSecond = new Map<string, number>();
+  for (const [name, times] of samples) {
+    const jobsPerSecond = options.n / (median(times) / 1000);
+    perSecond.set(name, jobsPerSecond);
+    figures.push({
+      name,
+      value: jobsPerSecond,
+      unit: 'jobs/s',
+      note: `median of ${times.length} runs of ${options.n} jobs`,
+    });
+  }
+  const normal = perSecond.get("JobScheduler, sqliteStore 'normal'") ?? Number.NaN;
+  return {
+    workload: 'durable',
+    title: `Durable: ${options.n} no-op jobs by name up front, concurrency 4, on a fresh SQLite file`,
+    figures,
+    goals: [
+      goal(
+        "sqliteStore 'normal' throughput",
+        { value: normal, unit: 'jobs/s' },
+        { name: 'budget', value: GOAL_JOBS_PER_SECOND },
+        'at least',
+        1,
+      ),
+    ],
+  };
+}

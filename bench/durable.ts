@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Library } from './build.js';
-import { type Contender, median, runRounds } from './harness.js';
-import { type Figure, goal, type WorkloadResult } from './report.js';
+import { type Contender, jobsPerSecond, runRounds } from './harness.js';
+import { goal, type WorkloadResult } from './report.js';
 
 export interface DurableOptions {
   readonly n: number;
@@ -76,18 +76,7 @@ export async function durable(lib: Library, options: DurableOptions): Promise<Wo
     ],
     options,
   );
-  const figures: Figure[] = [];
-  const perSecond = new Map<string, number>();
-  for (const [name, times] of samples) {
-    const jobsPerSecond = options.n / (median(times) / 1000);
-    perSecond.set(name, jobsPerSecond);
-    figures.push({
-      name,
-      value: jobsPerSecond,
-      unit: 'jobs/s',
-      note: `median of ${times.length} runs of ${options.n} jobs`,
-    });
-  }
+  const { figures, perSecond } = jobsPerSecond(samples, options.n);
   const normal = perSecond.get("JobScheduler, sqliteStore 'normal'") ?? Number.NaN;
   return {
     workload: 'durable',

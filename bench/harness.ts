@@ -3,6 +3,7 @@
  * contender runs once, in an order that rotates, so a noisy spell on the machine is spread over
  * all of them instead of landing on one. Figures are medians over rounds.
  */
+import type { Figure } from './report.js';
 
 /** One thing measured: `run` does its own setup and returns the ms of the timed part only. */
 export interface Contender {
@@ -17,6 +18,26 @@ export interface RoundsOptions {
   readonly rounds: number;
   /** Jobs per warm-up run, which lets the JIT settle before anything is timed. */
   readonly warmupN: number;
+}
+
+/** Jobs per second from the median time of each contender's runs of `n` jobs. */
+export function jobsPerSecond(
+  samples: ReadonlyMap<string, readonly number[]>,
+  n: number,
+): { figures: Figure[]; perSecond: Map<string, number> } {
+  const figures: Figure[] = [];
+  const perSecond = new Map<string, number>();
+  for (const [name, times] of samples) {
+    const value = n / (median(times) / 1000);
+    perSecond.set(name, value);
+    figures.push({
+      name,
+      value,
+      unit: 'jobs/s',
+      note: `median of ${times.length} runs of ${n} jobs`,
+    });
+  }
+  return { figures, perSecond };
 }
 
 export function median(values: readonly number[]): number {

@@ -6,8 +6,8 @@ import pLimit from 'p-limit';
 import PQueue from 'p-queue';
 import { mergeMap, type Observable, type OperatorFunction, range } from 'rxjs';
 import type { Library } from './build.js';
-import { type Contender, median, runRounds } from './harness.js';
-import { type Figure, type Goal, goal, type WorkloadResult } from './report.js';
+import { type Contender, jobsPerSecond, runRounds } from './harness.js';
+import { type Goal, goal, type WorkloadResult } from './report.js';
 
 export interface ThroughputOptions {
   readonly n: number;
@@ -118,18 +118,7 @@ export async function throughput(
   options: ThroughputOptions,
 ): Promise<WorkloadResult> {
   const samples = await runRounds(throughputContenders(lib, options.slowRounds), options);
-  const perSecond = new Map<string, number>();
-  const figures: Figure[] = [];
-  for (const [name, times] of samples) {
-    const jobsPerSecond = options.n / (median(times) / 1000);
-    perSecond.set(name, jobsPerSecond);
-    figures.push({
-      name,
-      value: jobsPerSecond,
-      unit: 'jobs/s',
-      note: `median of ${times.length} runs of ${options.n} jobs`,
-    });
-  }
+  const { figures, perSecond } = jobsPerSecond(samples, options.n);
   const rate = (name: string) => ({ name, value: perSecond.get(name) ?? Number.NaN });
   const measured = (name: string) => ({ value: rate(name).value, unit: 'jobs/s' });
   const goals: Goal[] = [

@@ -140,23 +140,11 @@ export function toJobSpec(
       );
     }
   }
+  const common = { id: input.id, name: input.name, type, priority, payload: input.payload };
+  const settings = { timing, retryPolicy, timeout, overlap, missedRuns };
   if (type !== 'batch') {
     const handler = resolveHandler(input, defined?.handler, durable, field);
-    return {
-      id: input.id,
-      name: input.name,
-      type,
-      priority,
-      payload: input.payload,
-      handler,
-      timing,
-      retryPolicy,
-      timeout,
-      overlap,
-      missedRuns,
-      children: NO_CHILDREN,
-      concurrency: 1,
-    };
+    return { ...common, ...settings, handler, children: NO_CHILDREN, concurrency: 1 };
   }
   if (!Array.isArray(input.jobs) || input.jobs.length === 0) {
     throw new TypeError(expectedMessage(field('jobs'), 'a non-empty array of jobs', input.jobs));
@@ -174,21 +162,7 @@ export function toJobSpec(
     }
     return spec;
   });
-  return {
-    id: input.id,
-    name: input.name,
-    type,
-    priority,
-    payload: input.payload,
-    handler: undefined,
-    timing,
-    retryPolicy,
-    timeout,
-    overlap,
-    missedRuns,
-    children,
-    concurrency,
-  };
+  return { ...common, ...settings, handler: undefined, children, concurrency };
 }
 
 /** The inline handler, or the one defined for the job's name; a durable store takes only the latter. */

@@ -1,23 +1,14 @@
-import {
-  from,
-  mergeMap,
-  Observable,
-  type SchedulerLike,
-  Subject,
-  type Subscription,
-  scan,
-} from 'rxjs';
+import { type Observable, type SchedulerLike, Subject, type Subscription, scan } from 'rxjs';
 import { at } from '../operators/at.js';
-import { cron, nextCronFire } from '../operators/cron.js';
+import { nextCronFire } from '../operators/cron.js';
 import { every } from '../operators/every.js';
 import { isJobTimeoutError } from '../operators/jobTimeout.js';
 import { priorityMergeMap } from '../operators/priorityMergeMap.js';
 import { backoffDelay } from '../operators/retryBackoff.js';
 import { assertNonEmptyString, assertOneOf, expectedMessage } from '../operators/validate.js';
+import { runBatch } from './batchRun.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import {
-  type BatchChildOutcome,
-  BatchError,
   DuplicateJobIdError,
   JobCancelledError,
   QueueFullError,
@@ -33,6 +24,7 @@ import { MemoryStore } from './memoryStore.js';
 import { MetricsFold } from './metricsFold.js';
 import { resumeJobs } from './recovery.js';
 import { type AttemptHooks, type AttemptOutcome, runAttempt } from './runAttempt.js';
+import { armRuns, type ResumeOptions, type RunSourceHooks } from './runSources.js';
 import { StopCoordinator } from './stopCoordinator.js';
 import type {
   JobEvent,
@@ -56,13 +48,6 @@ const JOB_STATUSES: readonly JobStatus[] = [
   'failed',
   'cancelled',
 ];
-
-/** How a job recovered from a durable store picks up its schedule. */
-export interface ResumeOptions {
-  readonly createdAt: number;
-  /** A fire time missed while no process ran, to run once now (`missedRuns: 'once'`). */
-  readonly missedFireAt?: number;
-}
 
 type EventFields = Partial<Omit<JobEvent, 'type' | 'jobId' | 'status' | 'previous'>>;
 type MutableEventFields = { -readonly [K in keyof EventFields]: EventFields[K] };
@@ -102,6 +87,7 @@ export class JobScheduler {
   readonly #metrics: MetricsFold;
   readonly #live = new Map<string, LiveJob>();
   readonly #hooks: AttemptHooks;
+  readonly #sourceHooks: RunSourceHooks;
   readonly #registry = new HandlerRegistry();
   readonly #specContext: SpecContext;
   /** A durable store is opened on first use; what it held unfinished resumes at start(). */
@@ -122,6 +108,13 @@ export class JobScheduler {
   constructor(config: SchedulerConfig = {}) {
     this.#config = resolveConfig(config);
     this.#scheduler = this.#config.scheduler;
+    this.#sourceHooks = {
+      scheduler: this.#scheduler,
+      fire: (job, run, nextRunAt) => this.#fire(job, run, nextRunAt),
+      sourceDone: (job) => this.#sourceDone(job),
+      enqueue: (job, run, attempt) => this.#enqueue(job, run, attempt),
+      runBatch: (job) => this.#runBatch(job),
+    };
     this.#store = this.#config.store ?? new MemoryStore(this.#config.retention);
     this.#specContext = {
       config: this.#config,
@@ -484,76 +477,9 @@ export class JobScheduler {
     this.#emit(this.#transition(job, 'submitted', 'pending', fields));
   }
 
-  /**
-   * Arms whatever makes the job's runs. A job resumed after a restart continues from now: its
-   * run numbers go on from `job.runs`, an interval keeps its grid and its remaining `maxRuns`, and
-   * `resume.missedFireAt` (for `missedRuns: 'once'`) runs one fire for all that were missed.
-   */
+  /** Arms whatever makes the job's runs; see runSources.ts. */
   #begin(job: LiveJob, resume?: ResumeOptions): void {
-    const { timing } = job.spec;
-    const scheduler = this.#scheduler;
-    const sourceDone = () => this.#sourceDone(job);
-    switch (timing.kind) {
-      case 'now':
-        if (job.spec.type === 'batch') this.#runBatch(job);
-        else {
-          job.runs = 1;
-          job.sourceDone = true;
-          this.#enqueue(job, 1, 1);
-        }
-        return;
-      case 'once':
-        job.source = at(timing.startTime, scheduler).subscribe({
-          next: () => {
-            job.sourceDone = true;
-            this.#fire(job, 1, undefined);
-          },
-        });
-        return;
-      case 'cron': {
-        const next = (after: number) => nextCronFire(timing.cronExpr, after, timing.timezone);
-        if (resume?.missedFireAt !== undefined)
-          this.#fire(job, job.runs + 1, next(scheduler.now()));
-        const firstRun = job.runs + 1;
-        job.source = cron(timing.cronExpr, { timezone: timing.timezone, scheduler }).subscribe({
-          next: (tick) => this.#fire(job, firstRun + tick.index, next(tick.scheduledAt)),
-          complete: sourceDone,
-        });
-        return;
-      }
-      case 'interval': {
-        const { every: period, maxRuns } = timing;
-        let startAt = timing.startTime;
-        if (resume !== undefined) {
-          // The grid of the first process, continued from the first point after now.
-          const origin = timing.startTime ?? resume.createdAt + period;
-          const now = scheduler.now();
-          startAt = now <= origin ? origin : origin + Math.ceil((now - origin) / period) * period;
-          if (startAt === now) startAt += period;
-          if (resume.missedFireAt !== undefined && job.runs < maxRuns) {
-            this.#fire(job, job.runs + 1, job.runs + 1 < maxRuns ? startAt : undefined);
-          }
-        }
-        const firstRun = job.runs + 1;
-        const remaining = maxRuns - job.runs;
-        if (remaining <= 0) {
-          sourceDone();
-          return;
-        }
-        const options =
-          startAt === undefined
-            ? { maxRuns: remaining, scheduler }
-            : { maxRuns: remaining, scheduler, startAt };
-        job.source = every(period, options).subscribe({
-          next: (tick) => {
-            const run = firstRun + tick.index;
-            this.#fire(job, run, run < maxRuns ? tick.scheduledAt + period : undefined);
-          },
-          complete: sourceDone,
-        });
-        return;
-      }
-    }
+    armRuns(job, this.#sourceHooks, resume);
   }
 
   /** A timer fired: queue a run, or skip it per `overlap` and a full queue. */
@@ -735,51 +661,29 @@ export class JobScheduler {
 
   #runBatch(batch: LiveJob): void {
     this.#activeBatches += 1;
-    const outcomes: BatchChildOutcome[] = [];
-    const childDone$ = (child: LiveJob, index: number) =>
-      new Observable<never>((subscriber) => {
-        // Cancelled before its turn (cancelJob, or a stop): it must neither run nor hold the batch.
-        if (child.ended) {
-          outcomes[index] = endedOutcome(child);
-          subscriber.complete();
-          return;
-        }
-        child.onSettled = (outcome) => {
-          outcomes[index] = outcome;
-          subscriber.complete();
-        };
-        // Resumed after a restart while queued, running or retrying: it is under way already.
-        if (child.status !== 'pending' || child.busy) return;
-        child.runs = 1;
-        child.sourceDone = true;
+    batch.source = runBatch(batch, {
+      startChild: (child) => {
         if (this.#state === 'stopping' && !this.#draining) {
           this.#cancel(child, new JobCancelledError(child.id, 'stop() was called'));
         } else {
           this.#enqueue(child, 1, 1);
         }
-      });
-    batch.source = from(batch.children.map((child, index) => [child, index] as const))
-      .pipe(mergeMap(([child, index]) => childDone$(child, index), batch.spec.concurrency))
-      .subscribe({
-        complete: () => {
-          this.#activeBatches -= 1;
-          batch.source = undefined;
-          const failed = outcomes.some((outcome) => outcome.status !== 'completed');
-          const result = failed
-            ? new BatchError(batch.id, outcomes)
-            : outcomes.map((outcome) => outcome.result);
-          const type = failed ? 'failed' : 'completed';
-          this.#ending(batch, !failed, result);
-          this.#emit(
-            this.#transition(batch, type, type, {
-              run: 1,
-              attempt: 0,
-              final: true,
-              ...(failed ? { error: result } : { result }),
-            }),
-          );
-        },
-      });
+      },
+      finish: (ok, value) => {
+        this.#activeBatches -= 1;
+        batch.source = undefined;
+        const type = ok ? 'completed' : 'failed';
+        this.#ending(batch, ok, value);
+        this.#emit(
+          this.#transition(batch, type, type, {
+            run: 1,
+            attempt: 0,
+            final: true,
+            ...(ok ? { result: value } : { error: value }),
+          }),
+        );
+      },
+    });
   }
 
   /** Ends a job for good: its timers stop, queued runs are skipped, running attempts aborted. */
@@ -933,19 +837,6 @@ export class JobScheduler {
     // Only once every subscriber has seen the event may a stop complete the stream.
     if (this.#emitting === 0) this.#stop?.check();
   }
-}
-
-/** How a child that ended before its batch asked ended: cancelled before its turn, or settled. */
-function endedOutcome(child: LiveJob): BatchChildOutcome {
-  const settled = child.outcome;
-  if (settled === undefined)
-    return { id: child.id, status: 'cancelled', error: child.ending?.value };
-  const status = settled.ok ? 'completed' : child.status === 'cancelled' ? 'cancelled' : 'failed';
-  return {
-    id: child.id,
-    status,
-    ...(settled.ok ? { result: settled.value } : { error: settled.value }),
-  };
 }
 
 /** A `retryIf` that throws is a bug in the policy, not a reason to take the scheduler down. */

@@ -1,10 +1,10 @@
 import type { SchedulerLike } from 'rxjs';
 import { JobInterruptedError } from './errors.js';
 import type { HandlerRegistry } from './handlerRegistry.js';
-import type { ResumeOptions } from './jobScheduler.js';
 import { fromDefinition } from './jobSpec.js';
 import type { JobStore, RecoveredJob } from './jobStore.js';
 import { LiveJob } from './liveJob.js';
+import type { ResumeOptions } from './runSources.js';
 import type { JobEvent, JobStatus } from './types.js';
 
 type Fields = Partial<Omit<JobEvent, 'type' | 'jobId' | 'status' | 'previous'>>;

@@ -38,8 +38,8 @@ export function checkVersion(db: Database.Database, path: string): number {
   return version;
 }
 
-export function migrate(db: Database.Database, path: string): void {
-  const version = checkVersion(db, path);
+/** Applies the migrations after `version`, the one `checkVersion` read. */
+export function migrate(db: Database.Database, version: number): void {
   db.transaction(() => {
     for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);

@@ -253,13 +253,13 @@ class SqliteStore implements DurableJobStore {
     }
     try {
       // Read before anything is written: a file that is refused must stay exactly as it was.
-      checkVersion(db, path);
+      const version = checkVersion(db, path);
       db.pragma('journal_mode = WAL');
       // Held for the life of the connection, and released by the OS if the process dies: a
       // second live scheduler on the same file is refused, a crashed one is not in the way.
       db.pragma('locking_mode = EXCLUSIVE');
       db.pragma(`synchronous = ${this.#synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      migrate(db, path);
+      migrate(db, version);
     } catch (error) {
       db.close();
       if (error instanceof StoreOpenError) throw error;

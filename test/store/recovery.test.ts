@@ -87,7 +87,8 @@ describe('recovery from a sqliteStore', () => {
     expect(of(after.log, 'started')).toEqual(['500:flaky#1.2', '4500:later#1.1']);
   });
 
-  it('continues a cron job from now, skipping missed fires by default', () => {
+  /** A minutely cron job whose process dies at 12:01:30 and restarts at 12:05:10. */
+  function restartedMinutely(missedRuns: 'skip' | 'once' | undefined, watch: number) {
     const path = tempDbPath();
     lifetime(path, {}, EPOCH, 90_000, ({ scheduler }) => {
       void scheduler.start();
@@ -95,40 +96,22 @@ describe('recovery from a sqliteStore', () => {
         id: 'minutely',
         name: 'sleep',
         payload: 1,
+        ...(missedRuns === undefined ? {} : { missedRuns }),
         schedule: { type: 'cron', cronExpr: '* * * * *' },
       });
     });
-    // Down from 12:01:30 to 12:05:10: the fires at 12:02 to 12:05 were missed.
-    const after = lifetime(
-      path,
-      {},
-      EPOCH + 310_000,
-      120_000,
-      ({ scheduler }) => void scheduler.start(),
-    );
+    return lifetime(path, {}, EPOCH + 310_000, watch, ({ scheduler }) => void scheduler.start());
+  }
+
+  it('continues a cron job from now, skipping missed fires by default', () => {
+    // The fires at 12:02 to 12:05 were missed.
+    const after = restartedMinutely(undefined, 120_000);
     expect(of(after.log, 'started')).toEqual(['50000:minutely#2.1', '110000:minutely#3.1']);
     after.scheduler.cancelJob('minutely');
   });
 
   it("runs one fire for all those missed with missedRuns: 'once'", () => {
-    const path = tempDbPath();
-    lifetime(path, {}, EPOCH, 90_000, ({ scheduler }) => {
-      void scheduler.start();
-      scheduler.submitJob({
-        id: 'minutely',
-        name: 'sleep',
-        payload: 1,
-        missedRuns: 'once',
-        schedule: { type: 'cron', cronExpr: '* * * * *' },
-      });
-    });
-    const after = lifetime(
-      path,
-      {},
-      EPOCH + 310_000,
-      60_000,
-      ({ scheduler }) => void scheduler.start(),
-    );
+    const after = restartedMinutely('once', 60_000);
     expect(of(after.log, 'started')).toEqual(['0:minutely#2.1', '50000:minutely#3.1']);
   });
 

@@ -140,11 +140,26 @@ export function toJobSpec(
       );
     }
   }
-  const common = { id: input.id, name: input.name, type, priority, payload: input.payload };
-  const settings = { timing, retryPolicy, timeout, overlap, missedRuns };
+  const { id, name, payload } = input;
   if (type !== 'batch') {
     const handler = resolveHandler(input, defined?.handler, durable, field);
-    return { ...common, ...settings, handler, children: NO_CHILDREN, concurrency: 1 };
+    // One literal, not spreads of shared parts: V8 builds a spread object key by key, and this
+    // line was a fifth of the cost of a job.
+    return {
+      id,
+      name,
+      type,
+      priority,
+      payload,
+      handler,
+      timing,
+      retryPolicy,
+      timeout,
+      overlap,
+      missedRuns,
+      children: NO_CHILDREN,
+      concurrency: 1,
+    };
   }
   if (!Array.isArray(input.jobs) || input.jobs.length === 0) {
     throw new TypeError(expectedMessage(field('jobs'), 'a non-empty array of jobs', input.jobs));
@@ -162,7 +177,21 @@ export function toJobSpec(
     }
     return spec;
   });
-  return { ...common, ...settings, handler: undefined, children, concurrency };
+  return {
+    id,
+    name,
+    type,
+    priority,
+    payload,
+    handler: undefined,
+    timing,
+    retryPolicy,
+    timeout,
+    overlap,
+    missedRuns,
+    children,
+    concurrency,
+  };
 }
 
 /** The inline handler, or the one defined for the job's name; a durable store takes only the latter. */

@@ -37,6 +37,26 @@ function waitFor(child: ChildProcess, text: string): Promise<void> {
   });
 }
 
+/** Resolves once one more `cron` line is logged than when it was called. */
+async function cronFired(logFile: string): Promise<void> {
+  const count = () => {
+    try {
+      return readFileSync(logFile, 'utf8').match(/^cron /gm)?.length ?? 0;
+    } catch {
+      return 0;
+    }
+  };
+  const before = count();
+  const deadline = performance.now() + 10_000;
+  while (count() === before) {
+    if (performance.now() > deadline) {
+      const tail = readFileSync(logFile, 'utf8').trim().split('\n').slice(-12).join('\n');
+      throw new Error(`the cron job did not fire within 10 s; the log ends:\n${tail}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('crash recovery with sqliteStore', () => {
   it(`loses no accepted job across ${KILLS} SIGKILLs at random points`, async () => {
     const db = join(dir, 'jobs.db');
@@ -51,9 +71,10 @@ describe('crash recovery with sqliteStore', () => {
       const child = start(db, logFile, 'workload');
       const closed = output(child);
       await waitFor(child, 'ready');
-      // Every fourth life lasts past a second boundary, so the cron job fires in several lives.
-      const longLife = kill % 4 === 0 ? 1500 : 0;
-      await new Promise((resolve) => setTimeout(resolve, 100 + random() * 1200 + longLife));
+      // Every fourth life lasts until the cron job has fired in it, so it fires in several
+      // lives however slowly a loaded machine starts the worker.
+      if (kill % 4 === 0) await cronFired(logFile);
+      await new Promise((resolve) => setTimeout(resolve, 100 + random() * 1200));
       child.kill('SIGKILL');
       const { code, stderr } = await closed;
       expect(stderr).toBe('');

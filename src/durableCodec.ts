@@ -35,11 +35,33 @@ function reviver(_key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * True when plain `JSON.stringify` writes what the replacer would: no infinite number and no
+ * error inside. The replacer is a call per key, about half the cost of encoding a job, and most
+ * values need none; past a small depth the replacer is used rather than walking further.
+ */
+function plainJson(value: unknown, depth: number): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) || Number.isNaN(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth === 0 || value instanceof Error) return false;
+  // What a toJSON returns is only seen by the replacer; a Date's is a string.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value instanceof Date;
+  if (Array.isArray(value)) {
+    for (const item of value) if (!plainJson(item, depth - 1)) return false;
+    return true;
+  }
+  for (const key in value) {
+    if (!plainJson((value as Record<string, unknown>)[key], depth - 1)) return false;
+  }
+  return true;
+}
+
 /** Encodes for storage; `undefined` stays SQL NULL. */
 export function encode(value: unknown): string | null {
   if (value === undefined) return null;
   try {
-    return JSON.stringify(value, replacer) ?? null;
+    const text = plainJson(value, 4) ? JSON.stringify(value) : JSON.stringify(value, replacer);
+    return text ?? null;
   } catch {
     return JSON.stringify({ $unserializable: String(value) });
   }

@@ -224,8 +224,16 @@ export function toDefinition(
   parentId: string | undefined,
   childIds: readonly string[],
 ): JobDefinition {
-  const { retryIf: _dropped, ...retryPolicy } = spec.retryPolicy;
-  return {
+  const { maxAttempts, initialDelay, maxDelay, backoffFactor, jitter, resetOnSuccess } =
+    spec.retryPolicy;
+  // `retryIf` is a function: it stays behind, and comes back from the handler's defaults.
+  const retryPolicy: {
+    -readonly [K in keyof JobDefinition['retryPolicy']]: JobDefinition['retryPolicy'][K];
+  } = { maxAttempts, initialDelay, maxDelay, backoffFactor };
+  if (jitter !== undefined) retryPolicy.jitter = jitter;
+  if (resetOnSuccess !== undefined) retryPolicy.resetOnSuccess = resetOnSuccess;
+  // Built field by field, not with spreads, which V8 builds key by key (see toJobSpec).
+  const definition: { -readonly [K in keyof JobDefinition]: JobDefinition[K] } = {
     id,
     name: spec.name,
     type: spec.type,
@@ -237,9 +245,10 @@ export function toDefinition(
     overlap: spec.overlap,
     missedRuns: spec.missedRuns,
     concurrency: spec.concurrency,
-    ...(parentId === undefined ? {} : { parentId }),
-    ...(childIds.length === 0 ? {} : { childIds }),
   };
+  if (parentId !== undefined) definition.parentId = parentId;
+  if (childIds.length > 0) definition.childIds = childIds;
+  return definition;
 }
 
 /** A stored job made runnable again, with the handler and defaults defined under its name. */

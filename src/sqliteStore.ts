@@ -141,7 +141,8 @@ class SqliteStore implements DurableJobStore {
     if (event.type === 'submitted') {
       // On disk before submitJob returns: what was accepted survives a crash right after. Other
       // jobs' pending updates can wait for the batch; this job has none yet.
-      const snapshot = this.#mirror.get(event.jobId);
+      // The event carries the snapshot the mirror has just stored: no need to build another.
+      const snapshot = event.job ?? this.#mirror.get(event.jobId);
       const inserted = this.#statements?.insert.run(
         event.jobId,
         encode(event.definition),

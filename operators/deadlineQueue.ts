@@ -14,11 +14,19 @@ class Entry implements Deadline {
   readonly due: number;
   readonly sequence: number;
   readonly #queue: DeadlineQueue;
+  readonly #lane: Lane;
   readonly onExpire: () => void;
   state: typeof PENDING | typeof CANCELLED | typeof EXPIRED = PENDING;
 
-  constructor(queue: DeadlineQueue, due: number, sequence: number, onExpire: () => void) {
+  constructor(
+    queue: DeadlineQueue,
+    lane: Lane,
+    due: number,
+    sequence: number,
+    onExpire: () => void,
+  ) {
     this.#queue = queue;
+    this.#lane = lane;
     this.due = due;
     this.sequence = sequence;
     this.onExpire = onExpire;
@@ -27,7 +35,7 @@ class Entry implements Deadline {
   unsubscribe(): void {
     if (this.state !== PENDING) return;
     this.state = CANCELLED;
-    this.#queue.cancelled();
+    this.#queue.cancelled(this.#lane);
   }
 }
 
@@ -93,12 +101,12 @@ export class DeadlineQueue {
 
   add(ms: number, onExpire: () => void): Deadline {
     const due = this.#scheduler.now() + ms;
-    const entry = new Entry(this, due, this.#sequence++, onExpire);
     let lane = this.#lanes.get(ms);
     if (lane === undefined) {
       lane = new Lane();
       this.#lanes.set(ms, lane);
     }
+    const entry = new Entry(this, lane, due, this.#sequence++, onExpire);
     lane.entries.push(entry);
     this.#pending += 1;
     if (this.#waking) return entry;
@@ -110,15 +118,16 @@ export class DeadlineQueue {
     return entry;
   }
 
-  /** Called by an entry that was just cancelled. */
-  cancelled(): void {
+  /** Called by an entry of `lane` that was just cancelled. */
+  cancelled(lane: Lane): void {
     this.#pending -= 1;
     this.#stale += 1;
     if (this.#pending === 0) {
       this.#reset();
       return;
     }
-    for (const lane of this.#lanes.values()) this.#trim(lane);
+    // Only this lane's front can have changed: no iterator over every lane per cancel.
+    this.#trim(lane);
     if (this.#stale > SWEEP_AFTER && this.#stale > this.#pending) this.#sweep();
   }
 

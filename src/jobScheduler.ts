@@ -723,13 +723,17 @@ export class JobScheduler {
     job.source?.unsubscribe();
     job.source = undefined;
     job.sourceDone = true;
-    for (const backoff of job.backoffs) backoff.unsubscribe();
-    job.backoffs.clear();
-    job.deferredRuns.length = 0;
+    // Guarded: iterating a SmallSet makes a generator, and stop() sweeps every waiting job.
+    if (job.backoffs.size > 0) {
+      for (const backoff of job.backoffs) backoff.unsubscribe();
+      job.backoffs.clear();
+    }
+    if (job.deferredRuns.length > 0) job.deferredRuns.length = 0;
   }
 
   /** Its queued runs are skipped when they reach a worker: the heap has no delete. */
   #dropQueued(job: LiveJob): void {
+    if (job.queued.size === 0) return;
     for (const run of job.queued) {
       run.cancelled = true;
       this.#queuedRuns -= 1;

@@ -3,7 +3,8 @@
  * than {@link MAX_SLEEP_MS}, and the clock read again on every wake, so early timers, blocked
  * event loops and suspended machines all end in at most one tick per fire time.
  */
-import { Observable, type SchedulerLike, type Subscription } from 'rxjs';
+import { Observable, type SchedulerLike, type Unsubscribable } from 'rxjs';
+import { wakeAfter } from './sharedWake.js';
 
 /**
  * The longest single sleep, in milliseconds. RxJS hands delays above 2^31-1 ms to `setTimeout`,
@@ -94,14 +95,14 @@ export function timerGuard(
     }
     let target = first;
     let index = 0;
-    let timer: Subscription | undefined;
+    let timer: Unsubscribable | undefined;
 
     // A fresh action per sleep rather than `this.schedule`: virtual-time actions re-scheduled from
     // inside themselves nest as children, and a month of capped sleeps would nest 44640 deep.
     function arm(now: number): void {
       // Timers have millisecond resolution; rounding up keeps an early wake from re-arming with 0.
       const delay = Math.min(Math.max(Math.ceil(target - now), 0), MAX_SLEEP_MS);
-      timer = scheduler.schedule(wake, delay);
+      timer = wakeAfter(scheduler, delay, wake, now);
     }
 
     function wake(): void {

@@ -61,6 +61,11 @@ const NO_DEFAULTS: HandlerDefaults = Object.freeze({});
 const defaultPolicies = new WeakMap<ResolvedConfig, RetryPolicy>();
 const TYPE_OF_SCHEDULE = { once: 'scheduled', cron: 'cron', interval: 'recurring' } as const;
 
+/** What a batch passes down to children that do not set their own. */
+type Inherited = Partial<Pick<JobSpec, 'priority' | 'timeout'>> & {
+  retryPolicy?: Partial<RetryPolicy>;
+};
+
 /**
  * Checks a submission from top to bottom before anything is stored, so a bad one leaves no trace.
  * `path` prefixes field names in messages (`jobs[2].handler`); `inherited` carries a batch's
@@ -70,9 +75,7 @@ export function toJobSpec(
   input: JobInput,
   context: SpecContext,
   path = '',
-  inherited: Partial<Pick<JobSpec, 'priority' | 'timeout'>> & {
-    retryPolicy?: Partial<RetryPolicy>;
-  } = {},
+  inherited: Inherited = {},
   // Made only for a batch: most jobs have no tree to walk.
   seen?: Set<object>,
 ): JobSpec {
@@ -140,33 +143,52 @@ export function toJobSpec(
       );
     }
   }
-  const { id, name, payload } = input;
-  if (type !== 'batch') {
-    const handler = resolveHandler(input, defined?.handler, durable, field);
-    // One literal, not spreads of shared parts: V8 builds a spread object key by key, and this
-    // line was a fifth of the cost of a job.
-    return {
-      id,
-      name,
-      type,
-      priority,
-      payload,
-      handler,
-      timing,
-      retryPolicy,
-      timeout,
-      overlap,
-      missedRuns,
-      children: NO_CHILDREN,
-      concurrency: 1,
-    };
-  }
+  const { handler, children, concurrency } =
+    type === 'batch'
+      ? batchParts(
+          input,
+          context,
+          field,
+          { priority, timeout, retryPolicy: input.retryPolicy ?? {} },
+          seen,
+        )
+      : {
+          handler: resolveHandler(input, defined?.handler, durable, field),
+          children: NO_CHILDREN,
+          concurrency: 1,
+        };
+  // One literal, not spreads of shared parts: V8 builds a spread object key by key, and that
+  // was a fifth of the cost of a job.
+  return {
+    id: input.id,
+    name: input.name,
+    type,
+    priority,
+    payload: input.payload,
+    handler,
+    timing,
+    retryPolicy,
+    timeout,
+    overlap,
+    missedRuns,
+    children,
+    concurrency,
+  };
+}
+
+/** A batch's children, each checked as a job of its own, and how many run at once. */
+function batchParts(
+  input: JobInput,
+  context: SpecContext,
+  field: (name: string) => string,
+  childDefaults: Inherited,
+  seen: Set<object> | undefined,
+): Pick<JobSpec, 'handler' | 'children' | 'concurrency'> {
   if (!Array.isArray(input.jobs) || input.jobs.length === 0) {
     throw new TypeError(expectedMessage(field('jobs'), 'a non-empty array of jobs', input.jobs));
   }
-  const concurrency = input.concurrency ?? config.maxWorkers;
+  const concurrency = input.concurrency ?? context.config.maxWorkers;
   assertInteger(field('concurrency'), concurrency, 1, true);
-  const childDefaults = { priority, timeout, retryPolicy: input.retryPolicy ?? {} };
   const tree = seen ?? new Set<object>([input]);
   const children = input.jobs.map((child, index) => {
     const spec = toJobSpec(child, context, `${field('jobs')}[${index}].`, childDefaults, tree);
@@ -177,21 +199,7 @@ export function toJobSpec(
     }
     return spec;
   });
-  return {
-    id,
-    name,
-    type,
-    priority,
-    payload,
-    handler: undefined,
-    timing,
-    retryPolicy,
-    timeout,
-    overlap,
-    missedRuns,
-    children,
-    concurrency,
-  };
+  return { handler: undefined, children, concurrency };
 }
 
 /** The inline handler, or the one defined for the job's name; a durable store takes only the latter. */

@@ -90,6 +90,39 @@ export class LiveJob {
     return this.queued.size > 0 || this.running.size > 0 || this.backoffs.size > 0;
   }
 
+  /** What a job that has not ended is doing, judged by its runs in flight. */
+  get idleStatus(): JobStatus {
+    if (this.running.size > 0) return 'running';
+    if (this.queued.size > 0) return 'queued';
+    if (this.backoffs.size > 0) return 'retrying';
+    return 'pending';
+  }
+
+  /** No further fire, retry or held run: the runs in flight are the job's last. */
+  stopTimers(): void {
+    this.source?.unsubscribe();
+    this.source = undefined;
+    this.sourceDone = true;
+    // Guarded: iterating a SmallSet makes a generator, and stop() sweeps every waiting job.
+    if (this.backoffs.size > 0) {
+      for (const backoff of this.backoffs) backoff.unsubscribe();
+      this.backoffs.clear();
+    }
+    if (this.deferredRuns.length > 0) this.deferredRuns.length = 0;
+  }
+
+  /**
+   * Marks the queued runs to be skipped when they reach a worker (the heap has no delete), and
+   * returns how many there were.
+   */
+  dropQueued(): number {
+    const dropped = this.queued.size;
+    if (dropped === 0) return 0;
+    for (const run of this.queued) run.cancelled = true;
+    this.queued.clear();
+    return dropped;
+  }
+
   /**
    * Made on first read, so the many jobs nobody awaits cost no Promise; marked as handled, so a
    * failure nobody awaits raises no unhandled rejection.

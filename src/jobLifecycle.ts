@@ -1,0 +1,481 @@
+import type { SchedulerLike, Subject } from 'rxjs';
+import { at } from '../operators/at.js';
+import { nextCronFire } from '../operators/cron.js';
+import { isJobTimeoutError } from '../operators/jobTimeout.js';
+import { backoffDelay } from '../operators/retryBackoff.js';
+import { runBatch } from './batchRun.js';
+import type { ResolvedConfig } from './config.js';
+import { JobCancelledError, QueueFullError } from './errors.js';
+import {
+  type EventFields,
+  type MutableEventFields,
+  queuedEvent,
+  startedEvent,
+  submittedEvent,
+  transitionEvent,
+} from './jobEvents.js';
+import { newJobId } from './jobId.js';
+import { type JobSpec, toDefinition } from './jobSpec.js';
+import { isDurable, type JobStore } from './jobStore.js';
+import { LiveJob, type QueuedRun } from './liveJob.js';
+import type { AttemptHooks, AttemptOutcome } from './runAttempt.js';
+import { armRuns, type ResumeOptions, type RunSourceHooks } from './runSources.js';
+import type { JobEvent, JobStatus } from './types.js';
+
+/** What the lifecycle of jobs needs from the scheduler that owns it. */
+export interface LifecycleContext {
+  readonly config: ResolvedConfig;
+  readonly store: JobStore;
+  /** Where every transition is emitted; the store and the metrics fold it. */
+  readonly events: Subject<JobEvent>;
+  /** False once stop() has begun: a failed attempt then fails for good instead of retrying. */
+  running(): boolean;
+  /** True while stop() without drain is in progress: a batch child about to start is cancelled. */
+  cancellingAll(): boolean;
+  /** Hands a queued run to the workers, or holds it until start(). */
+  dispatch(run: QueuedRun): void;
+  /** Called after each outermost emission: a stop in progress may be complete now. */
+  afterEmit(): void;
+}
+
+/**
+ * What happens to each job, from acceptance to its final event: its runs are armed, queued,
+ * retried, skipped or cancelled here, and each move is emitted as one event. The scheduler owns
+ * the pipeline that runs the attempts and the public API; this owns the jobs that have not
+ * ended, and the counts of what is queued.
+ */
+export class JobLifecycle {
+  /** What an attempt asks of the scheduler: the events of its start and end. */
+  readonly attemptHooks: AttemptHooks;
+  readonly #context: LifecycleContext;
+  readonly #scheduler: SchedulerLike;
+  readonly #durable: boolean;
+  readonly #live = new Map<string, LiveJob>();
+  readonly #sourceHooks: RunSourceHooks;
+  readonly #captures: JobEvent[][] = [];
+  #queuedRuns = 0;
+  #activeBatches = 0;
+  #emitting = 0;
+
+  constructor(context: LifecycleContext) {
+    this.#context = context;
+    this.#scheduler = context.config.scheduler;
+    this.#durable = isDurable(context.store);
+    this.#sourceHooks = {
+      scheduler: this.#scheduler,
+      fire: (job, run, nextRunAt) => this.#fire(job, run, nextRunAt),
+      sourceDone: (job) => this.#sourceDone(job),
+      enqueue: (job, run, attempt) => this.enqueue(job, run, attempt),
+      runBatch: (job) => this.runBatch(job),
+    };
+    this.attemptHooks = {
+      scheduler: this.#scheduler,
+      started: (run, waitTime) => {
+        this.#queuedRuns -= 1;
+        return startedEvent(run, this.#scheduler.now(), waitTime);
+      },
+      ended: (run, outcome) => this.#attemptEnded(run, outcome),
+      cancelled: (run, reason, final, execTime) =>
+        this.transition(run.job, 'cancelled', final ? 'cancelled' : run.job.idleStatus, {
+          run: run.run,
+          attempt: run.attempt,
+          error: reason,
+          execTime,
+          final,
+        }),
+    };
+  }
+
+  /** Runs waiting for a worker. */
+  get queuedRuns(): number {
+    return this.#queuedRuns;
+  }
+
+  /** Batches still feeding children to the queue. */
+  get activeBatches(): number {
+    return this.#activeBatches;
+  }
+
+  /** A job that has not ended, by id. */
+  get(id: string): LiveJob | undefined {
+    return this.#live.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.#live.has(id);
+  }
+
+  /** Jobs that have not ended and belong to no batch, as a list that later changes leave alone. */
+  roots(): LiveJob[] {
+    const roots: LiveJob[] = [];
+    for (const job of this.#live.values()) if (job.parentId === undefined) roots.push(job);
+    return roots;
+  }
+
+  /** Takes on a job recovered from a durable store. */
+  adopt(job: LiveJob): void {
+    this.#live.set(job.id, job);
+  }
+
+  /** Runs `work` and returns the events emitted meanwhile, for a handle to replay. */
+  capture(work: () => void): JobEvent[] {
+    const events: JobEvent[] = [];
+    this.#captures.push(events);
+    try {
+      work();
+    } finally {
+      this.#captures.pop();
+    }
+    return events;
+  }
+
+  /** Stores the job (and a batch's children) with a `submitted` event each, parent first. */
+  accept(spec: JobSpec, parentId: string | undefined): LiveJob {
+    const job = new LiveJob(spec, spec.id ?? newJobId(), parentId);
+    const now = this.#scheduler.now();
+    const { timing } = spec;
+    if (timing.kind === 'once') job.nextRunAt = timing.startTime;
+    else if (timing.kind === 'interval') job.nextRunAt = timing.startTime ?? now + timing.every;
+    else if (timing.kind === 'cron')
+      job.nextRunAt = nextCronFire(timing.cronExpr, now, timing.timezone);
+    this.#live.set(job.id, job);
+    if (spec.children.length === 0) {
+      this.#announce(job, now, []);
+      return job;
+    }
+    const children = spec.children.map(
+      (child) => new LiveJob(child, child.id ?? newJobId(), job.id),
+    );
+    const announceAll = () => {
+      this.#announce(
+        job,
+        now,
+        children.map((child) => child.id),
+      );
+      for (const child of children) {
+        this.#live.set(child.id, child);
+        this.#announce(child, now, []);
+      }
+    };
+    // A batch reaches a durable store in one commit, not one per child.
+    if (isDurable(this.#context.store)) this.#context.store.atomically(announceAll);
+    else announceAll();
+    job.children = children;
+    return job;
+  }
+
+  #announce(job: LiveJob, now: number, childIds: readonly string[]): void {
+    // Only a durable store needs the job as data; building it for every job would cost each one.
+    const definition = this.#durable
+      ? toDefinition(job.spec, job.id, job.parentId, childIds)
+      : undefined;
+    this.emit(submittedEvent(job, now, definition));
+  }
+
+  /** Arms whatever makes the job's runs; see runSources.ts. */
+  begin(job: LiveJob, resume?: ResumeOptions): void {
+    armRuns(job, this.#sourceHooks, resume);
+  }
+
+  /** A timer fired: queue a run, or skip it per `overlap` and a full queue. */
+  #fire(job: LiveJob, run: number, nextRunAt: number | undefined): void {
+    job.runs = run;
+    job.nextRunAt = nextRunAt;
+    const repeating = job.spec.type === 'cron' || job.spec.type === 'recurring';
+    if (!repeating) {
+      this.enqueue(job, run, 1);
+      return;
+    }
+    // Known before the run is queued, so that run's own outcome can be the job's final event.
+    if (nextRunAt === undefined) job.sourceDone = true;
+    const busy = job.busy || job.deferredRuns.length > 0;
+    const full = this.#queuedRuns >= this.#context.config.queueSize;
+    if ((busy && job.spec.overlap === 'skip') || full) {
+      this.#skip(job, run, full ? 'queue-full' : 'overlap', nextRunAt);
+      return;
+    }
+    if (busy && job.spec.overlap === 'queue') job.deferredRuns.push(run);
+    else this.enqueue(job, run, 1);
+  }
+
+  enqueue(job: LiveJob, run: number, attempt: number): void {
+    const queued: QueuedRun = {
+      job,
+      run,
+      attempt,
+      queuedAt: this.#scheduler.now(),
+      cancelled: false,
+    };
+    job.queued.add(queued);
+    this.#queuedRuns += 1;
+    this.emit(queuedEvent(job, queued));
+    this.#context.dispatch(queued);
+  }
+
+  /** Decides what a finished attempt means: a retry, or the end of its run. */
+  #attemptEnded(run: QueuedRun, outcome: AttemptOutcome): JobEvent {
+    const { job } = run;
+    const common = { run: run.run, attempt: run.attempt, execTime: outcome.execTime };
+    if (outcome.ok) {
+      const { result, execTime } = outcome;
+      return this.#runEnded(job, 'completed', {
+        run: run.run,
+        attempt: run.attempt,
+        execTime,
+        result,
+      });
+    }
+    const { error } = outcome;
+    const timedOut = isJobTimeoutError(error);
+    const policy = job.spec.retryPolicy;
+    const retry =
+      this.#context.running() &&
+      run.attempt < policy.maxAttempts &&
+      (policy.retryIf === undefined || safeRetryIf(policy.retryIf, error, run.attempt));
+    if (!retry) {
+      const { execTime } = outcome;
+      return this.#runEnded(job, 'failed', {
+        run: run.run,
+        attempt: run.attempt,
+        execTime,
+        error,
+        timedOut,
+      });
+    }
+    const now = this.#scheduler.now();
+    const retryAt = now + backoffDelay(policy, run.attempt);
+    this.retryAt(job, run.run, run.attempt + 1, retryAt);
+    return this.transition(job, 'retrying', job.running.size > 0 ? 'running' : 'retrying', {
+      ...common,
+      at: now,
+      error,
+      timedOut,
+      retryAt,
+    });
+  }
+
+  /** The backoff holds no worker: the next attempt re-enters the queue when its timer fires. */
+  retryAt(job: LiveJob, run: number, attempt: number, retryAt: number): void {
+    const backoff = at(retryAt, this.#scheduler).subscribe(() => {
+      job.backoffs.delete(backoff);
+      this.enqueue(job, run, attempt);
+    });
+    job.backoffs.add(backoff);
+  }
+
+  /** A run completed or failed for good. The job ends with it unless more runs will come. */
+  #runEnded(job: LiveJob, type: 'completed' | 'failed', fields: MutableEventFields): JobEvent {
+    job.lastOutcome = type;
+    if (type === 'completed') job.lastResult = fields.result;
+    else job.lastError = fields.error;
+    // A run held back by `overlap: 'queue'` takes this one's place in the queue.
+    const deferred = job.deferredRuns.shift();
+    if (deferred !== undefined) this.enqueue(job, deferred, 1);
+    const final = job.sourceDone && !job.busy;
+    if (final)
+      this.ending(job, type === 'completed', type === 'completed' ? fields.result : fields.error);
+    fields.final = final;
+    return this.transition(job, type, final ? type : job.idleStatus, fields);
+  }
+
+  /**
+   * A fire that does not run. When it was the last fire and nothing is in flight, it ends the
+   * job as its last run ended, or failed with QueueFullError if no run ever got a place.
+   */
+  #skip(
+    job: LiveJob,
+    run: number,
+    reason: 'overlap' | 'queue-full',
+    nextRunAt: number | undefined,
+  ): void {
+    const final = job.sourceDone && !job.busy && job.deferredRuns.length === 0;
+    if (!final) {
+      this.emit(
+        this.transition(job, 'skipped', job.status, {
+          run,
+          attempt: 0,
+          reason,
+          ...(nextRunAt === undefined ? {} : { nextRunAt }),
+        }),
+      );
+      return;
+    }
+    const ok = job.lastOutcome === 'completed';
+    const error =
+      job.lastOutcome === 'failed'
+        ? job.lastError
+        : new QueueFullError(this.#context.config.queueSize);
+    this.ending(job, ok, ok ? job.lastResult : error);
+    this.emit(
+      this.transition(job, 'skipped', ok ? 'completed' : 'failed', {
+        run,
+        attempt: 0,
+        reason,
+        final: true,
+        ...(ok ? { result: job.lastResult } : { error }),
+      }),
+    );
+  }
+
+  /** A source that completes without a last fire (a cron expression with no more dates). */
+  #sourceDone(job: LiveJob): void {
+    job.sourceDone = true;
+    job.source = undefined;
+    if (job.busy || job.deferredRuns.length > 0 || job.ended) return;
+    this.cancel(job, new JobCancelledError(job.id, 'its schedule has no more fire times'));
+  }
+
+  runBatch(batch: LiveJob): void {
+    this.#activeBatches += 1;
+    batch.source = runBatch(batch, {
+      startChild: (child) => {
+        if (this.#context.cancellingAll()) {
+          this.cancel(child, new JobCancelledError(child.id, 'stop() was called'));
+        } else {
+          this.enqueue(child, 1, 1);
+        }
+      },
+      finish: (ok, value) => {
+        this.#activeBatches -= 1;
+        batch.source = undefined;
+        const type = ok ? 'completed' : 'failed';
+        this.ending(batch, ok, value);
+        this.emit(
+          this.transition(batch, type, type, {
+            run: 1,
+            attempt: 0,
+            final: true,
+            ...(ok ? { result: value } : { error: value }),
+          }),
+        );
+      },
+    });
+  }
+
+  /** Ends a job for good: its timers stop, queued runs are skipped, running attempts aborted. */
+  cancel(job: LiveJob, reason: JobCancelledError): void {
+    if (job.ended) return;
+    this.ending(job, false, reason);
+    if (job.spec.type === 'batch' && job.source !== undefined) {
+      this.#activeBatches -= 1;
+    }
+    this.#stopRuns(job);
+    for (const child of job.children) this.cancel(child, reason);
+    const attempts = [...job.running];
+    if (attempts.length === 0) {
+      this.emit(
+        this.transition(job, 'cancelled', 'cancelled', {
+          run: job.runs,
+          attempt: 0,
+          error: reason,
+          final: true,
+        }),
+      );
+    } else {
+      for (const [index, attempt] of attempts.entries()) {
+        attempt.cancel(reason, index === attempts.length - 1);
+      }
+    }
+  }
+
+  /** Stops everything that would make or run another attempt of the job, except running ones. */
+  #stopRuns(job: LiveJob): void {
+    job.stopTimers();
+    this.#queuedRuns -= job.dropQueued();
+  }
+
+  /**
+   * At stop: nothing that waits on time will run, so timers, backoffs and held runs end now.
+   * Running attempts may finish; queued runs stay only when draining. A job left with nothing
+   * in flight is cancelled at once; a batch winds down through its children.
+   */
+  windDown(job: LiveJob, drain: boolean): void {
+    const why = 'stop() was called';
+    if (job.spec.type === 'batch') {
+      if (drain) return;
+      for (const child of job.children) {
+        if (!child.ended && child.running.size === 0)
+          this.cancel(child, new JobCancelledError(child.id, why));
+      }
+      return;
+    }
+    if (job.running.size === 0 && (!drain || job.queued.size === 0)) {
+      this.cancel(job, new JobCancelledError(job.id, why));
+      return;
+    }
+    job.stopTimers();
+    if (!drain) this.#queuedRuns -= job.dropQueued();
+  }
+
+  cancelAll(why: string): void {
+    this.asOneEmission(() => {
+      for (const job of this.roots()) this.cancel(job, new JobCancelledError(job.id, why));
+    });
+  }
+
+  /**
+   * Runs work that emits many events as if it were one: a stop in progress must not see the
+   * scheduler idle, and complete events$, between two jobs of the same sweep.
+   */
+  asOneEmission(work: () => void): void {
+    this.#emitting += 1;
+    try {
+      work();
+    } finally {
+      this.#emitting -= 1;
+    }
+  }
+
+  /** Records how the job ends; it settles when its final event has been emitted. */
+  ending(job: LiveJob, ok: boolean, value: unknown): void {
+    job.ending ??= { ok, value };
+  }
+
+  #settle(job: LiveJob, ok: boolean, value: unknown): void {
+    if (job.settled) return;
+    this.#live.delete(job.id);
+    job.settle(ok, value);
+    const status = ok ? 'completed' : job.status === 'cancelled' ? 'cancelled' : 'failed';
+    job.onSettled?.({ id: job.id, status, ...(ok ? { result: value } : { error: value }) });
+  }
+
+  /** Builds the event for a job's move to `status`, recording the status it leaves. */
+  transition(
+    job: LiveJob,
+    type: JobEvent['type'],
+    status: JobStatus,
+    fields: EventFields,
+  ): JobEvent {
+    return transitionEvent(job, type, status, fields, fields.at ?? this.#scheduler.now());
+  }
+
+  emit(event: JobEvent): void {
+    for (const capture of this.#captures) capture.push(event);
+    // #asOneEmission inlined: a closure per event is a cost every job pays four times.
+    this.#emitting += 1;
+    try {
+      this.#context.events.next(event);
+      // Settling after the final event keeps causes before effects: a batch hears of its
+      // child's end, and a result Promise resolves, only once the event is out.
+      const job = event.final ? this.#live.get(event.jobId) : undefined;
+      if (job?.ending !== undefined) this.#settle(job, job.ending.ok, job.ending.value);
+    } finally {
+      this.#emitting -= 1;
+    }
+    // Only once every subscriber has seen the event may a stop complete the stream.
+    if (this.#emitting === 0) this.#context.afterEmit();
+  }
+}
+
+/** A `retryIf` that throws is a bug in the policy, not a reason to take the scheduler down. */
+function safeRetryIf(
+  retryIf: (error: unknown, attempt: number) => boolean,
+  error: unknown,
+  attempt: number,
+) {
+  try {
+    return retryIf(error, attempt);
+  } catch {
+    return false;
+  }
+}

@@ -188,6 +188,22 @@ export function nextCronFire(
 }
 
 /**
+ * {@link nextCronFire} for one expression and zone, checked and parsed once: for a caller that
+ * asks at every fire, where building the cache key and checking again cost more than the answer.
+ *
+ * @throws {InvalidCronExpressionError} when the expression does not parse.
+ * @throws {TypeError | RangeError} when `timezone` is invalid.
+ */
+export function cronFireTimes(
+  expression: string,
+  timezone = 'UTC',
+): (after: number) => number | undefined {
+  assertTimezone(timezone);
+  const parsed = parseCron(expression, timezone);
+  return (after) => parsed.after(after);
+}
+
+/**
  * Emits a {@link Tick} at each fire time of a cron expression (5 fields, or 6 with seconds first),
  * computed from `scheduler.now()` in `timezone`. Arguments are checked when `cron` is called.
  *

@@ -1,10 +1,28 @@
 import { asyncScheduler, type SchedulerLike, type Subscription, type Unsubscribable } from 'rxjs';
 
-/** One callback waiting in a {@link WakeGroup}. */
-interface Sleeper {
+/**
+ * One callback waiting in a {@link WakeGroup}; also its own handle, so a sleep costs one object
+ * and no closure.
+ */
+class Sleeper implements Unsubscribable {
   readonly callback: () => void;
+  readonly #owner: SharedWakes;
+  readonly #group: WakeGroup;
   /** Unsubscribed, or already woken: skipped when the group fires. */
-  done: boolean;
+  done = false;
+
+  constructor(callback: () => void, owner: SharedWakes, group: WakeGroup) {
+    this.callback = callback;
+    this.#owner = owner;
+    this.#group = group;
+  }
+
+  unsubscribe(): void {
+    if (this.done) return;
+    this.done = true;
+    this.#group.waiting -= 1;
+    if (this.#group.waiting === 0) this.#owner.abandon(this.#group);
+  }
 }
 
 /** The callbacks due at one millisecond, and the one action that wakes them. */
@@ -55,22 +73,17 @@ export class SharedWakes {
       this.#groups.set(due, created);
       group = created;
     }
-    const sleeper: Sleeper = { callback, done: false };
+    const sleeper = new Sleeper(callback, this, group);
     group.sleepers.push(sleeper);
     group.waiting += 1;
-    const joined = group;
-    return {
-      unsubscribe: () => {
-        if (sleeper.done) return;
-        sleeper.done = true;
-        joined.waiting -= 1;
-        if (joined.waiting > 0) return;
-        // Nobody is left to wake: an idle program holds no timer.
-        joined.action?.unsubscribe();
-        joined.action = undefined;
-        if (this.#groups.get(joined.due) === joined) this.#groups.delete(joined.due);
-      },
-    };
+    return sleeper;
+  }
+
+  /** Nobody in `group` is left to wake: an idle program holds no timer. */
+  abandon(group: WakeGroup): void {
+    group.action?.unsubscribe();
+    group.action = undefined;
+    if (this.#groups.get(group.due) === group) this.#groups.delete(group.due);
   }
 
   #wake(group: WakeGroup): void {

@@ -1,6 +1,6 @@
 import type { SchedulerLike } from 'rxjs';
 import { at } from '../operators/at.js';
-import { cron, nextCronFire } from '../operators/cron.js';
+import { cron, cronFireTimes } from '../operators/cron.js';
 import { every } from '../operators/every.js';
 import type { LiveJob } from './liveJob.js';
 
@@ -50,7 +50,7 @@ export function armRuns(job: LiveJob, hooks: RunSourceHooks, resume?: ResumeOpti
       });
       return;
     case 'cron': {
-      const next = (after: number) => nextCronFire(timing.cronExpr, after, timing.timezone);
+      const next = cronFireTimes(timing.cronExpr, timing.timezone);
       if (resume?.missedFireAt !== undefined) hooks.fire(job, job.runs + 1, next(scheduler.now()));
       const firstRun = job.runs + 1;
       job.source = cron(timing.cronExpr, { timezone: timing.timezone, scheduler }).subscribe({

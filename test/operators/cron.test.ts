@@ -3,6 +3,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   cron,
+  cronFireTimes,
   InvalidCronExpressionError,
   isInvalidCronExpressionError,
   nextCronFire,
@@ -472,6 +473,23 @@ describe('cron', () => {
       expect(() => nextCronFire('* * * * *', Number.NaN)).toThrow(
         new RangeError('Expected `after` to be a Date or epoch milliseconds, got `NaN` (number)'),
       );
+    });
+  });
+
+  describe('cronFireTimes', () => {
+    it('answers as nextCronFire does, for one expression and zone', () => {
+      const next = cronFireTimes('0 9 * * 1-5', 'America/New_York');
+      const times = [Date.UTC(2026, 0, 2, 14), Date.UTC(2026, 2, 7), Date.UTC(2026, 10, 1, 13)];
+      for (const time of times) {
+        expect(next(time)).toBe(nextCronFire('0 9 * * 1-5', time, 'America/New_York'));
+      }
+      // Asked again for an earlier time, the remembered answer is not reused.
+      expect(next(times[0] as number)).toBe(Date.UTC(2026, 0, 5, 14));
+    });
+
+    it('checks the expression and zone once, when it is made', () => {
+      expect(() => cronFireTimes('61 * * * *')).toThrow(InvalidCronExpressionError);
+      expect(() => cronFireTimes('* * * * *', 'Mars/Olympus')).toThrow(RangeError);
     });
   });
 });

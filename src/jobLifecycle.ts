@@ -194,7 +194,7 @@ export class JobLifecycle {
       this.#skip(job, run, full ? 'queue-full' : 'overlap', nextRunAt);
       return;
     }
-    if (busy && job.spec.overlap === 'queue') job.deferredRuns.push(run);
+    if (busy && job.spec.overlap === 'queue') job.deferRun(run);
     else this.enqueue(job, run, 1);
   }
 
@@ -206,7 +206,7 @@ export class JobLifecycle {
       queuedAt: this.#scheduler.now(),
       cancelled: false,
     };
-    job.queued.add(queued);
+    job.addQueued(queued);
     this.#queuedRuns += 1;
     this.emit(queuedEvent(job, queued));
     this.#context.dispatch(queued);
@@ -257,10 +257,10 @@ export class JobLifecycle {
   /** The backoff holds no worker: the next attempt re-enters the queue when its timer fires. */
   retryAt(job: LiveJob, run: number, attempt: number, retryAt: number): void {
     const backoff = at(retryAt, this.#scheduler).subscribe(() => {
-      job.backoffs.delete(backoff);
+      job.deleteBackoff(backoff);
       this.enqueue(job, run, attempt);
     });
-    job.backoffs.add(backoff);
+    job.addBackoff(backoff);
   }
 
   /** A run completed or failed for good. The job ends with it unless more runs will come. */
@@ -269,7 +269,7 @@ export class JobLifecycle {
     if (type === 'completed') job.lastResult = fields.result;
     else job.lastError = fields.error;
     // A run held back by `overlap: 'queue'` takes this one's place in the queue.
-    const deferred = job.deferredRuns.shift();
+    const deferred = job.takeDeferredRun();
     if (deferred !== undefined) this.enqueue(job, deferred, 1);
     const final = job.sourceDone && !job.busy;
     if (final)

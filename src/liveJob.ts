@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { BatchChildOutcome } from './errors.js';
 import type { JobSpec } from './jobSpec.js';
-import { SmallSet } from './smallSet.js';
+import { type ReadonlySmallSet, SmallSet } from './smallSet.js';
 import type { JobStatus } from './types.js';
 
 /** One run of a job waiting in the queue. Cancelling marks it, and the dispatcher skips it. */
@@ -20,6 +20,9 @@ export interface RunningAttempt {
 
 const ignore = (): void => {};
 const NO_CHILDREN: readonly LiveJob[] = Object.freeze([]);
+const NO_RUNS: readonly number[] = Object.freeze([]);
+/** What an empty set of a job reads as; never written to. */
+const NONE: ReadonlySmallSet<never> = new SmallSet<never>();
 
 /**
  * The scheduler's working state for a job that has not ended: what is queued, running or armed
@@ -34,11 +37,12 @@ export class LiveJob {
   /** Fires so far. */
   runs = 0;
   nextRunAt: number | undefined;
-  readonly queued = new SmallSet<QueuedRun>();
-  readonly running = new SmallSet<RunningAttempt>();
-  readonly backoffs = new SmallSet<Subscription>();
-  /** Runs held back by `overlap: 'queue'` until the previous run ends. */
-  readonly deferredRuns: number[] = [];
+  // Made on first use: a job waiting in a backlog of a million has one queued run and nothing
+  // else, and each empty set or array would cost it 32 to 48 bytes.
+  #queued: SmallSet<QueuedRun> | undefined;
+  #running: SmallSet<RunningAttempt> | undefined;
+  #backoffs: SmallSet<Subscription> | undefined;
+  #deferredRuns: number[] | undefined;
   /** The timer, cron, interval or batch feed that makes this job's runs. */
   source: Subscription | undefined;
   /** No more runs will be made: the source is done or was stopped. */
@@ -63,6 +67,63 @@ export class LiveJob {
   }
 
   /** What a handler sees of its job; made on first read, so a job that waits holds none. */
+  /** Runs of this job waiting for a worker. */
+  get queued(): ReadonlySmallSet<QueuedRun> {
+    return this.#queued ?? NONE;
+  }
+
+  /** Attempts of this job running now. */
+  get running(): ReadonlySmallSet<RunningAttempt> {
+    return this.#running ?? NONE;
+  }
+
+  /** Timers of retries waiting out their backoff. */
+  get backoffs(): ReadonlySmallSet<Subscription> {
+    return this.#backoffs ?? NONE;
+  }
+
+  /** Runs held back by `overlap: 'queue'` until the previous run ends, oldest first. */
+  get deferredRuns(): readonly number[] {
+    return this.#deferredRuns ?? NO_RUNS;
+  }
+
+  addQueued(run: QueuedRun): void {
+    this.#queued ??= new SmallSet();
+    this.#queued.add(run);
+  }
+
+  deleteQueued(run: QueuedRun): void {
+    this.#queued?.delete(run);
+  }
+
+  addRunning(attempt: RunningAttempt): void {
+    this.#running ??= new SmallSet();
+    this.#running.add(attempt);
+  }
+
+  deleteRunning(attempt: RunningAttempt): void {
+    this.#running?.delete(attempt);
+  }
+
+  addBackoff(timer: Subscription): void {
+    this.#backoffs ??= new SmallSet();
+    this.#backoffs.add(timer);
+  }
+
+  deleteBackoff(timer: Subscription): void {
+    this.#backoffs?.delete(timer);
+  }
+
+  deferRun(run: number): void {
+    this.#deferredRuns ??= [];
+    this.#deferredRuns.push(run);
+  }
+
+  /** The oldest run held back by `overlap: 'queue'`, taken out. */
+  takeDeferredRun(): number | undefined {
+    return this.#deferredRuns?.shift();
+  }
+
   get ref(): { readonly id: string; readonly name: string } {
     this.#ref ??= Object.freeze({ id: this.id, name: this.spec.name });
     return this.#ref;
@@ -103,12 +164,13 @@ export class LiveJob {
     this.source?.unsubscribe();
     this.source = undefined;
     this.sourceDone = true;
+    const backoffs = this.#backoffs;
+    this.#backoffs = undefined;
     // Guarded: iterating a SmallSet makes a generator, and stop() sweeps every waiting job.
-    if (this.backoffs.size > 0) {
-      for (const backoff of this.backoffs) backoff.unsubscribe();
-      this.backoffs.clear();
+    if (backoffs !== undefined && backoffs.size > 0) {
+      for (const backoff of backoffs) backoff.unsubscribe();
     }
-    if (this.deferredRuns.length > 0) this.deferredRuns.length = 0;
+    this.#deferredRuns = undefined;
   }
 
   /**
@@ -116,11 +178,11 @@ export class LiveJob {
    * returns how many there were.
    */
   dropQueued(): number {
-    const dropped = this.queued.size;
-    if (dropped === 0) return 0;
-    for (const run of this.queued) run.cancelled = true;
-    this.queued.clear();
-    return dropped;
+    const queued = this.#queued;
+    if (queued === undefined || queued.size === 0) return 0;
+    for (const run of queued) run.cancelled = true;
+    this.#queued = undefined;
+    return queued.size;
   }
 
   /**

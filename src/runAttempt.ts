@@ -75,8 +75,8 @@ class Attempt implements RunningAttempt, Unsubscribable {
     }
     const { scheduler } = this.#hooks;
     this.#startedAt = scheduler.now();
-    job.queued.delete(run);
-    job.running.add(this);
+    job.deleteQueued(run);
+    job.addRunning(this);
     this.#subscriber.next(this.#hooks.started(run, this.#startedAt - run.queuedAt));
     // A subscriber of `started` may have cancelled the job: its handler must not run.
     if (this.#ended) return undefined;
@@ -115,7 +115,7 @@ class Attempt implements RunningAttempt, Unsubscribable {
     if (this.#ended) return;
     this.#ended = true;
     this.#abortReason = reason;
-    this.#run.job.running.delete(this);
+    this.#run.job.deleteRunning(this);
     this.#release();
     const execTime = this.#hooks.scheduler.now() - this.#startedAt;
     this.#subscriber.next(this.#hooks.cancelled(this.#run, reason, final, execTime));
@@ -126,7 +126,7 @@ class Attempt implements RunningAttempt, Unsubscribable {
   unsubscribe(): void {
     if (!this.#ended) {
       this.#ended = true;
-      this.#run.job.running.delete(this);
+      this.#run.job.deleteRunning(this);
     }
     this.#release();
   }
@@ -212,7 +212,7 @@ class Attempt implements RunningAttempt, Unsubscribable {
   #end(outcome: AttemptOutcome): void {
     if (this.#ended) return;
     this.#ended = true;
-    this.#run.job.running.delete(this);
+    this.#run.job.deleteRunning(this);
     this.#subscriber.next(this.#hooks.ended(this.#run, outcome));
     this.#subscriber.complete();
   }

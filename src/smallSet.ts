@@ -1,7 +1,10 @@
+/** What a SmallSet lets its readers do. */
+export type ReadonlySmallSet<T> = Pick<SmallSet<T>, 'size' | 'has'> & Iterable<T>;
+
 /**
  * A Set that holds its first member inline and makes a real Set only for a second one. A job
  * has at most one queued run and one running attempt almost always; an empty `Set` costs about
- * 150 bytes, this 40, and a job waiting in a backlog of a million holds three of them.
+ * 150 bytes, this 40. A job makes each of its three only when it first needs it.
  * Iteration follows insertion order, as a Set's does.
  */
 export class SmallSet<T> implements Iterable<T> {

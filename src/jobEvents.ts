@@ -28,7 +28,7 @@ export function submittedEvent(
   if (job.nextRunAt !== undefined) snapshot.nextRunAt = job.nextRunAt;
   if (parentId !== undefined) snapshot.parentId = parentId;
   job.status = 'pending';
-  const event = {
+  const event: { -readonly [K in keyof JobEvent]: JobEvent[K] } = {
     type: 'submitted',
     jobId: job.id,
     at: now,
@@ -39,8 +39,10 @@ export function submittedEvent(
     previous: undefined,
     job: snapshot,
     priority: spec.priority,
-  } as const;
-  return definition === undefined ? event : { ...event, definition };
+  };
+  // Added, not spread into a copy: V8 builds a spread object key by key.
+  if (definition !== undefined) event.definition = definition;
+  return event;
 }
 
 /** A run entered the queue; the job is `running` still if another of its runs is. */

@@ -451,7 +451,7 @@ export class JobLifecycle {
 
   emit(event: JobEvent): void {
     for (const capture of this.#captures) capture.push(event);
-    // #asOneEmission inlined: a closure per event is a cost every job pays four times.
+    // asOneEmission() inlined: a closure per event is a cost every job pays four times.
     this.#emitting += 1;
     try {
       this.#context.events.next(event);

@@ -66,7 +66,6 @@ export class LiveJob {
     this.parentId = parentId;
   }
 
-  /** What a handler sees of its job; made on first read, so a job that waits holds none. */
   /** Runs of this job waiting for a worker. */
   get queued(): ReadonlySmallSet<QueuedRun> {
     return this.#queued ?? NONE;
@@ -124,6 +123,7 @@ export class LiveJob {
     return this.#deferredRuns?.shift();
   }
 
+  /** What a handler sees of its job; made on first read, so a job that waits holds none. */
   get ref(): { readonly id: string; readonly name: string } {
     this.#ref ??= Object.freeze({ id: this.id, name: this.spec.name });
     return this.#ref;

@@ -87,20 +87,20 @@ export function startedEvent(run: QueuedRun, at: number, waitTime: number): JobE
   };
 }
 
-/** Any other move of a job to `status`, recording the status it leaves. */
+/** Any other move of a job to `status` at `at`, recording the status it leaves. */
 export function transitionEvent(
   job: LiveJob,
   type: JobEvent['type'],
   status: JobStatus,
   fields: EventFields,
-  now: number,
+  at: number,
 ): JobEvent {
   const previous = type === 'submitted' ? undefined : job.status;
   job.status = status;
   const event = {
     type,
     jobId: job.id,
-    at: fields.at ?? now,
+    at,
     attempt: 0,
     run: 1,
     final: false,

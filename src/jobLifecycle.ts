@@ -70,9 +70,9 @@ export class JobLifecycle {
     };
     this.attemptHooks = {
       scheduler: this.#scheduler,
-      started: (run, waitTime) => {
+      started: (run, startedAt) => {
         this.#queuedRuns -= 1;
-        return startedEvent(run, this.#scheduler.now(), waitTime);
+        return startedEvent(run, startedAt, startedAt - run.queuedAt);
       },
       ended: (run, outcome) => this.#attemptEnded(run, outcome),
       cancelled: (run, reason, final, execTime) =>

@@ -22,7 +22,8 @@ export type AttemptOutcome =
 /** What an attempt asks of the scheduler: each returns the event to emit for the transition. */
 export interface AttemptHooks {
   readonly scheduler: SchedulerLike;
-  started(run: QueuedRun, waitTime: number): JobEvent;
+  /** The attempt got its worker at `startedAt`, read once for the event and its wait time. */
+  started(run: QueuedRun, startedAt: number): JobEvent;
   ended(run: QueuedRun, outcome: AttemptOutcome): JobEvent;
   cancelled(run: QueuedRun, reason: Error, final: boolean, execTime: number): JobEvent;
 }
@@ -77,7 +78,7 @@ class Attempt implements RunningAttempt, Unsubscribable {
     this.#startedAt = scheduler.now();
     job.deleteQueued(run);
     job.addRunning(this);
-    this.#subscriber.next(this.#hooks.started(run, this.#startedAt - run.queuedAt));
+    this.#subscriber.next(this.#hooks.started(run, this.#startedAt));
     // A subscriber of `started` may have cancelled the job: its handler must not run.
     if (this.#ended) return undefined;
 

@@ -47,7 +47,7 @@ export function submittedEvent(
 
 /** A run entered the queue; the job is `running` still if another of its runs is. */
 export function queuedEvent(job: LiveJob, queued: QueuedRun): JobEvent {
-  const status = job.running.size > 0 ? 'running' : 'queued';
+  const status = job.runningCount > 0 ? 'running' : 'queued';
   const previous = job.status;
   job.status = status;
   const { id: jobId, nextRunAt } = job;

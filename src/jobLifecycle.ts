@@ -188,7 +188,7 @@ export class JobLifecycle {
     }
     // Known before the run is queued, so that run's own outcome can be the job's final event.
     if (nextRunAt === undefined) job.sourceDone = true;
-    const busy = job.busy || job.deferredRuns.length > 0;
+    const busy = job.busy || job.deferredCount > 0;
     const full = this.#queuedRuns >= this.#context.config.queueSize;
     if ((busy && job.spec.overlap === 'skip') || full) {
       this.#skip(job, run, full ? 'queue-full' : 'overlap', nextRunAt);
@@ -245,7 +245,7 @@ export class JobLifecycle {
     const now = this.#scheduler.now();
     const retryAt = now + backoffDelay(policy, run.attempt);
     this.retryAt(job, run.run, run.attempt + 1, retryAt);
-    return this.transition(job, 'retrying', job.running.size > 0 ? 'running' : 'retrying', {
+    return this.transition(job, 'retrying', job.runningCount > 0 ? 'running' : 'retrying', {
       ...common,
       at: now,
       error,
@@ -265,9 +265,11 @@ export class JobLifecycle {
 
   /** A run completed or failed for good. The job ends with it unless more runs will come. */
   #runEnded(job: LiveJob, type: 'completed' | 'failed', fields: MutableEventFields): JobEvent {
-    job.lastOutcome = type;
-    if (type === 'completed') job.lastResult = fields.result;
-    else job.lastError = fields.error;
+    // Only a repeating job reads it, when its last fire cannot run: no other job pays for it.
+    if (job.spec.type === 'cron' || job.spec.type === 'recurring') {
+      const ok = type === 'completed';
+      job.lastRun = { ok, value: ok ? fields.result : fields.error };
+    }
     // A run held back by `overlap: 'queue'` takes this one's place in the queue.
     const deferred = job.takeDeferredRun();
     if (deferred !== undefined) this.enqueue(job, deferred, 1);
@@ -288,7 +290,7 @@ export class JobLifecycle {
     reason: 'overlap' | 'queue-full',
     nextRunAt: number | undefined,
   ): void {
-    const final = job.sourceDone && !job.busy && job.deferredRuns.length === 0;
+    const final = job.sourceDone && !job.busy && job.deferredCount === 0;
     if (!final) {
       this.emit(
         this.transition(job, 'skipped', job.status, {
@@ -300,19 +302,20 @@ export class JobLifecycle {
       );
       return;
     }
-    const ok = job.lastOutcome === 'completed';
+    const { lastRun } = job;
+    const ok = lastRun?.ok === true;
     const error =
-      job.lastOutcome === 'failed'
-        ? job.lastError
+      lastRun !== undefined && !ok
+        ? lastRun.value
         : new QueueFullError(this.#context.config.queueSize);
-    this.ending(job, ok, ok ? job.lastResult : error);
+    this.ending(job, ok, ok ? lastRun?.value : error);
     this.emit(
       this.transition(job, 'skipped', ok ? 'completed' : 'failed', {
         run,
         attempt: 0,
         reason,
         final: true,
-        ...(ok ? { result: job.lastResult } : { error }),
+        ...(ok ? { result: lastRun?.value } : { error }),
       }),
     );
   }
@@ -321,7 +324,7 @@ export class JobLifecycle {
   #sourceDone(job: LiveJob): void {
     job.sourceDone = true;
     job.source = undefined;
-    if (job.busy || job.deferredRuns.length > 0 || job.ended) return;
+    if (job.busy || job.deferredCount > 0 || job.ended) return;
     this.cancel(job, new JobCancelledError(job.id, 'its schedule has no more fire times'));
   }
 
@@ -361,7 +364,7 @@ export class JobLifecycle {
     }
     this.#stopRuns(job);
     for (const child of job.children) this.cancel(child, reason);
-    const attempts = [...job.running];
+    const attempts = job.runningAttempts();
     if (attempts.length === 0) {
       this.emit(
         this.transition(job, 'cancelled', 'cancelled', {
@@ -394,12 +397,12 @@ export class JobLifecycle {
     if (job.spec.type === 'batch') {
       if (drain) return;
       for (const child of job.children) {
-        if (!child.ended && child.running.size === 0)
+        if (!child.ended && child.runningCount === 0)
           this.cancel(child, new JobCancelledError(child.id, why));
       }
       return;
     }
-    if (job.running.size === 0 && (!drain || job.queued.size === 0)) {
+    if (job.runningCount === 0 && (!drain || job.queuedCount === 0)) {
       this.cancel(job, new JobCancelledError(job.id, why));
       return;
     }

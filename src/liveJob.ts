@@ -1,7 +1,7 @@
 import type { Subscription } from 'rxjs';
 import type { BatchChildOutcome } from './errors.js';
 import type { JobSpec } from './jobSpec.js';
-import { type ReadonlySmallSet, SmallSet } from './smallSet.js';
+import { addMember, deleteMember, type Members, memberCount, memberList } from './members.js';
 import type { JobStatus } from './types.js';
 
 /** One run of a job waiting in the queue. Cancelling marks it, and the dispatcher skips it. */
@@ -18,11 +18,30 @@ export interface RunningAttempt {
   cancel(reason: Error, final: boolean): void;
 }
 
+/** How a job or one of its runs ended: its result, or its error. */
+export interface Outcome {
+  readonly ok: boolean;
+  readonly value: unknown;
+}
+
 const ignore = (): void => {};
 const NO_CHILDREN: readonly LiveJob[] = Object.freeze([]);
-const NO_RUNS: readonly number[] = Object.freeze([]);
-/** What an empty set of a job reads as; never written to. */
-const NONE: ReadonlySmallSet<never> = new SmallSet<never>();
+
+/**
+ * What few jobs need: retries waiting out a backoff, runs held back, a repeating job's last
+ * outcome, batch links and an awaited result. Kept apart, so that a job waiting in a backlog of
+ * a million carries one field for all of it.
+ */
+class RareState {
+  backoffs: Members<Subscription>;
+  deferredRuns: number[] | undefined;
+  lastRun: Outcome | undefined;
+  onSettled: ((outcome: BatchChildOutcome) => void) | undefined;
+  children: readonly LiveJob[] = NO_CHILDREN;
+  promise: Promise<unknown> | undefined;
+  resolve: (value: unknown) => void = ignore;
+  reject: (error: unknown) => void = ignore;
+}
 
 /**
  * The scheduler's working state for a job that has not ended: what is queued, running or armed
@@ -37,28 +56,17 @@ export class LiveJob {
   /** Fires so far. */
   runs = 0;
   nextRunAt: number | undefined;
-  // Made on first use: a job waiting in a backlog of a million has one queued run and nothing
-  // else, and each empty set or array would cost it 32 to 48 bytes.
-  #queued: SmallSet<QueuedRun> | undefined;
-  #running: SmallSet<RunningAttempt> | undefined;
-  #backoffs: SmallSet<Subscription> | undefined;
-  #deferredRuns: number[] | undefined;
+  #queued: Members<QueuedRun>;
+  #running: Members<RunningAttempt>;
   /** The timer, cron, interval or batch feed that makes this job's runs. */
   source: Subscription | undefined;
   /** No more runs will be made: the source is done or was stopped. */
   sourceDone = false;
-  lastResult: unknown;
-  lastError: unknown;
-  lastOutcome: 'completed' | 'failed' | undefined;
-  /** Set on batch children: tells the batch how the child ended. */
-  onSettled: ((outcome: BatchChildOutcome) => void) | undefined;
-  children: readonly LiveJob[] = NO_CHILDREN;
-
-  #settled: { readonly ok: boolean; readonly value: unknown } | undefined;
-  #promise: Promise<unknown> | undefined;
-  #resolve: (value: unknown) => void = ignore;
-  #reject: (error: unknown) => void = ignore;
+  /** How the job ends, set just before its final event is emitted; it settles once emitted. */
+  ending: Outcome | undefined;
+  #settled = false;
   #ref: { readonly id: string; readonly name: string } | undefined;
+  #rare: RareState | undefined;
 
   constructor(spec: JobSpec, id: string, parentId: string | undefined) {
     this.spec = spec;
@@ -67,60 +75,98 @@ export class LiveJob {
   }
 
   /** Runs of this job waiting for a worker. */
-  get queued(): ReadonlySmallSet<QueuedRun> {
-    return this.#queued ?? NONE;
+  get queuedCount(): number {
+    return memberCount(this.#queued);
   }
 
   /** Attempts of this job running now. */
-  get running(): ReadonlySmallSet<RunningAttempt> {
-    return this.#running ?? NONE;
+  get runningCount(): number {
+    return memberCount(this.#running);
   }
 
-  /** Timers of retries waiting out their backoff. */
-  get backoffs(): ReadonlySmallSet<Subscription> {
-    return this.#backoffs ?? NONE;
+  /** The attempts running now, as a list that later changes leave alone. */
+  runningAttempts(): RunningAttempt[] {
+    return memberList(this.#running);
   }
 
-  /** Runs held back by `overlap: 'queue'` until the previous run ends, oldest first. */
-  get deferredRuns(): readonly number[] {
-    return this.#deferredRuns ?? NO_RUNS;
+  /** Retries waiting out their backoff. */
+  get backoffCount(): number {
+    return memberCount(this.#rare?.backoffs);
+  }
+
+  /** Runs held back by `overlap: 'queue'` until the previous run ends. */
+  get deferredCount(): number {
+    return this.#rare?.deferredRuns?.length ?? 0;
   }
 
   addQueued(run: QueuedRun): void {
-    this.#queued ??= new SmallSet();
-    this.#queued.add(run);
+    this.#queued = addMember(this.#queued, run);
   }
 
   deleteQueued(run: QueuedRun): void {
-    this.#queued?.delete(run);
+    this.#queued = deleteMember(this.#queued, run);
   }
 
   addRunning(attempt: RunningAttempt): void {
-    this.#running ??= new SmallSet();
-    this.#running.add(attempt);
+    this.#running = addMember(this.#running, attempt);
   }
 
   deleteRunning(attempt: RunningAttempt): void {
-    this.#running?.delete(attempt);
+    this.#running = deleteMember(this.#running, attempt);
   }
 
   addBackoff(timer: Subscription): void {
-    this.#backoffs ??= new SmallSet();
-    this.#backoffs.add(timer);
+    // Made in place, not by a private getter: private methods cost every instance a brand field.
+    this.#rare ??= new RareState();
+    const extra = this.#rare;
+    extra.backoffs = addMember(extra.backoffs, timer);
   }
 
   deleteBackoff(timer: Subscription): void {
-    this.#backoffs?.delete(timer);
+    const rare = this.#rare;
+    if (rare !== undefined) rare.backoffs = deleteMember(rare.backoffs, timer);
   }
 
   deferRun(run: number): void {
-    this.#deferredRuns ??= [];
-    this.#deferredRuns.push(run);
+    this.#rare ??= new RareState();
+    const extra = this.#rare;
+    extra.deferredRuns ??= [];
+    extra.deferredRuns.push(run);
   }
 
   /** The oldest run held back by `overlap: 'queue'`, taken out. */
   takeDeferredRun(): number | undefined {
-    return this.#deferredRuns?.shift();
+    return this.#rare?.deferredRuns?.shift();
+  }
+
+  /** How the last run of a cron or recurring job ended, for a last fire that cannot run. */
+  get lastRun(): Outcome | undefined {
+    return this.#rare?.lastRun;
+  }
+
+  set lastRun(outcome: Outcome | undefined) {
+    this.#rare ??= new RareState();
+    this.#rare.lastRun = outcome;
+  }
+
+  /** Set on batch children: tells the batch how the child ended. */
+  get onSettled(): ((outcome: BatchChildOutcome) => void) | undefined {
+    return this.#rare?.onSettled;
+  }
+
+  set onSettled(listener: ((outcome: BatchChildOutcome) => void) | undefined) {
+    this.#rare ??= new RareState();
+    this.#rare.onSettled = listener;
+  }
+
+  /** A batch's children, in order; none for other jobs. */
+  get children(): readonly LiveJob[] {
+    return this.#rare?.children ?? NO_CHILDREN;
+  }
+
+  set children(children: readonly LiveJob[]) {
+    this.#rare ??= new RareState();
+    this.#rare.children = children;
   }
 
   /** What a handler sees of its job; made on first read, so a job that waits holds none. */
@@ -130,32 +176,29 @@ export class LiveJob {
   }
 
   get settled(): boolean {
-    return this.#settled !== undefined;
-  }
-
-  /** How the job settled, once it has. */
-  get outcome(): { readonly ok: boolean; readonly value: unknown } | undefined {
     return this.#settled;
   }
 
-  /** How the job ends, set just before its final event is emitted; it settles once emitted. */
-  ending: { readonly ok: boolean; readonly value: unknown } | undefined;
+  /** How the job settled, once it has. */
+  get outcome(): Outcome | undefined {
+    return this.#settled ? this.ending : undefined;
+  }
 
   /** Ending or settled: nothing may start, queue or cancel it any more. */
   get ended(): boolean {
-    return this.ending !== undefined || this.#settled !== undefined;
+    return this.ending !== undefined;
   }
 
   /** True while a run of this job is queued, running or waiting out a backoff. */
   get busy(): boolean {
-    return this.queued.size > 0 || this.running.size > 0 || this.backoffs.size > 0;
+    return this.#queued !== undefined || this.#running !== undefined || this.backoffCount > 0;
   }
 
   /** What a job that has not ended is doing, judged by its runs in flight. */
   get idleStatus(): JobStatus {
-    if (this.running.size > 0) return 'running';
-    if (this.queued.size > 0) return 'queued';
-    if (this.backoffs.size > 0) return 'retrying';
+    if (this.#running !== undefined) return 'running';
+    if (this.#queued !== undefined) return 'queued';
+    if (this.backoffCount > 0) return 'retrying';
     return 'pending';
   }
 
@@ -164,13 +207,12 @@ export class LiveJob {
     this.source?.unsubscribe();
     this.source = undefined;
     this.sourceDone = true;
-    const backoffs = this.#backoffs;
-    this.#backoffs = undefined;
-    // Guarded: iterating a SmallSet makes a generator, and stop() sweeps every waiting job.
-    if (backoffs !== undefined && backoffs.size > 0) {
-      for (const backoff of backoffs) backoff.unsubscribe();
-    }
-    this.#deferredRuns = undefined;
+    const rare = this.#rare;
+    if (rare === undefined) return;
+    const backoffs = memberList(rare.backoffs);
+    rare.backoffs = undefined;
+    for (const backoff of backoffs) backoff.unsubscribe();
+    rare.deferredRuns = undefined;
   }
 
   /**
@@ -178,11 +220,10 @@ export class LiveJob {
    * returns how many there were.
    */
   dropQueued(): number {
-    const queued = this.#queued;
-    if (queued === undefined || queued.size === 0) return 0;
-    for (const run of queued) run.cancelled = true;
+    const queued = memberList(this.#queued);
     this.#queued = undefined;
-    return queued.size;
+    for (const run of queued) run.cancelled = true;
+    return queued.length;
   }
 
   /**
@@ -190,26 +231,33 @@ export class LiveJob {
    * failure nobody awaits raises no unhandled rejection.
    */
   get result(): Promise<unknown> {
-    if (this.#promise === undefined) {
-      const settled = this.#settled;
-      this.#promise =
+    this.#rare ??= new RareState();
+    const extra = this.#rare;
+    if (extra.promise === undefined) {
+      const settled = this.outcome;
+      extra.promise =
         settled === undefined
           ? new Promise((resolve, reject) => {
-              this.#resolve = resolve;
-              this.#reject = reject;
+              extra.resolve = resolve;
+              extra.reject = reject;
             })
           : settled.ok
             ? Promise.resolve(settled.value)
             : Promise.reject(settled.value);
-      this.#promise.catch(ignore);
+      extra.promise.catch(ignore);
     }
-    return this.#promise;
+    return extra.promise;
   }
 
+  /** Settles the job as it is ending, or as given when it had no ending (a recovered child). */
   settle(ok: boolean, value: unknown): void {
-    if (this.#settled !== undefined) return;
-    this.#settled = { ok, value };
-    if (ok) this.#resolve(value);
-    else this.#reject(value);
+    if (this.#settled) return;
+    this.#settled = true;
+    this.ending ??= { ok, value };
+    const { ending } = this;
+    const rare = this.#rare;
+    if (rare === undefined) return;
+    if (ending.ok) rare.resolve(ending.value);
+    else rare.reject(ending.value);
   }
 }

@@ -30,7 +30,7 @@ export interface DurableJobStore extends JobStore {
   open(retention: number): RecoveredJob[];
   /** Writes whatever is pending. */
   flush(): void;
-  /** Runs `work` so that what it stores is written in one transaction. */
+  /** Runs `work` so that what it stores is written at once: after a crash, all of it or none. */
   atomically(work: () => void): void;
   close(): void;
 }

@@ -21,6 +21,10 @@ const MIGRATIONS: readonly string[] = [
      retry_at REAL
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
+  // Accepted jobs wait in `<path>-intake` until a flush moves them in. The file names the
+  // database it belongs to, and `intake_seq` is the last of its records the database holds. An
+  // rxjobs from before this would not read the file, so it must refuse the database.
+  `INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16))));`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { expectedMessage } from '../operators/validate.js';
 import { decode, encode } from './durableCodec.js';
+import { type AcceptedJob, IntakeLog, type IntakeRecord, readIntake } from './intakeLog.js';
 import type { DurableJobStore, RecoveredJob } from './jobStore.js';
 import { MemoryStore } from './memoryStore.js';
 import { checkVersion, migrate } from './sqliteSchema.js';
@@ -38,8 +39,9 @@ const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancel
 
 /**
  * A job store in an embedded SQLite file (WAL mode), for jobs that must survive a crash or a
- * deploy. Snapshots are served from memory; each accepted job is on disk before `submitJob`
- * returns, and every later transition is written in one transaction per event-loop turn.
+ * deploy. Snapshots are served from memory. Each accepted job is on disk before `submitJob`
+ * returns, in an intake file beside the database (`<path>-intake`); the next flush, one
+ * transaction per event-loop turn, moves it into the database with every later transition.
  *
  * @example
  * ```ts
@@ -79,12 +81,19 @@ class SqliteStore implements DurableJobStore {
   readonly #rows = new Map<string, number>();
   readonly #dirty = new Set<string>();
   readonly #evicted = new Set<string>();
+  /** Accepted jobs that are in the intake file and not yet in the database, in order. */
+  readonly #accepted = new Map<string, JobDefinition>();
+  /** The jobs of a batch being accepted, written as one intake record when it is complete. */
+  #batch: AcceptedJob[] | undefined;
+  #intake: IntakeLog | undefined;
+  #intakeSeq = 0;
   #flushQueued = false;
   #statements:
     | {
         insert: Database.Statement;
         update: Database.Statement;
         remove: Database.Statement;
+        intakeSeq: Database.Statement;
       }
     | undefined;
 
@@ -96,7 +105,7 @@ class SqliteStore implements DurableJobStore {
   open(retention: number): RecoveredJob[] {
     if (this.#db !== undefined)
       throw new Error('This store is already open; give each scheduler its own');
-    const db = this.#connect();
+    const { db, intake } = this.#connect();
     this.#db = db;
     this.#statements = {
       insert: db.prepare(
@@ -106,8 +115,10 @@ class SqliteStore implements DurableJobStore {
         'UPDATE jobs SET snapshot = ?, status = ?, run = ?, attempt = ?, retry_at = ? WHERE seq = ?',
       ),
       remove: db.prepare('DELETE FROM jobs WHERE seq = ?'),
+      intakeSeq: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('intake_seq', ?)"),
     };
     this.#mirror = new MemoryStore(retention, (id) => this.#evict(id));
+    this.#recoverIntake(db, intake);
     const recovered: RecoveredJob[] = [];
     const rows = db
       .prepare(
@@ -137,25 +148,21 @@ class SqliteStore implements DurableJobStore {
 
   apply(event: JobEvent): void {
     this.#mirror.apply(event);
-    const progress = this.#progressOf(event);
+    this.#progressOf(event);
     if (event.type === 'submitted') {
-      // On disk before submitJob returns: what was accepted survives a crash right after. Other
-      // jobs' pending updates can wait for the batch; this job has none yet.
+      // On disk before submitJob returns: what was accepted survives a crash right after.
       // The event carries the snapshot the mirror has just stored: no need to build another.
       const snapshot = event.job ?? this.#mirror.get(event.jobId);
-      const inserted = this.#statements?.insert.run(
-        event.jobId,
-        encode(event.definition),
-        encode(snapshot),
-        snapshot?.status ?? 'pending',
-        progress.run,
-        progress.attempt,
-        progress.retryAt ?? null,
-      );
-      if (inserted !== undefined) this.#rows.set(event.jobId, Number(inserted.lastInsertRowid));
-      return;
+      const { definition } = event;
+      if (definition !== undefined && snapshot !== undefined) {
+        this.#accepted.set(event.jobId, definition);
+        const job = { definition, snapshot };
+        if (this.#batch !== undefined) this.#batch.push(job);
+        else this.#intake?.append({ seq: ++this.#intakeSeq, jobs: [job] });
+      }
+    } else {
+      this.#dirty.add(event.jobId);
     }
-    this.#dirty.add(event.jobId);
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       // One transaction per event-loop turn, after its promise callbacks have all run: the
@@ -178,16 +185,64 @@ class SqliteStore implements DurableJobStore {
   }
 
   atomically(work: () => void): void {
-    const db = this.#db;
-    if (db === undefined || db.inTransaction) work();
-    else db.transaction(work)();
+    if (this.#batch !== undefined) {
+      work();
+      return;
+    }
+    const batch: AcceptedJob[] = [];
+    this.#batch = batch;
+    try {
+      work();
+    } finally {
+      this.#batch = undefined;
+      // What the mirror took is written, even if the work stopped half way.
+      if (batch.length > 0) this.#intake?.append({ seq: ++this.#intakeSeq, jobs: batch });
+    }
   }
 
   close(): void {
     this.#flush();
+    // Everything the intake file held is in the database now.
+    this.#intake?.close(true);
+    this.#intake = undefined;
     this.#db?.close();
     this.#db = undefined;
     this.#statements = undefined;
+  }
+
+  /**
+   * Moves into the database what a crashed process accepted and had not flushed yet, then starts
+   * the intake file afresh. Records the database holds already (the crash came between its
+   * commit and the reset of the file) are known by their sequence number and skipped.
+   */
+  #recoverIntake(db: Database.Database, intake: readonly IntakeRecord[]): void {
+    const path = intakePath(this.#path);
+    let seq = Number(readMeta(db, 'intake_seq') ?? 0);
+    try {
+      const records = intake.filter((record) => record.seq > seq);
+      const statements = this.#statements;
+      if (records.length > 0 && statements !== undefined) {
+        db.transaction(() => {
+          for (const { jobs } of records) {
+            for (const { definition, snapshot } of jobs) {
+              const { id, status } = snapshot;
+              statements.insert.run(id, encode(definition), encode(snapshot), status, 0, 0, null);
+            }
+          }
+          seq = (records.at(-1) as { seq: number }).seq;
+          statements.intakeSeq.run(String(seq));
+        })();
+      }
+      this.#intakeSeq = seq;
+      const database = String(readMeta(db, 'database_id'));
+      this.#intake = new IntakeLog(path, database, this.#synchronous === 'full');
+    } catch (error) {
+      db.close();
+      this.#db = undefined;
+      this.#statements = undefined;
+      if (error instanceof StoreOpenError) throw error;
+      throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
+    }
   }
 
   #progressOf(event: JobEvent): Progress {
@@ -209,8 +264,9 @@ class SqliteStore implements DurableJobStore {
   }
 
   #evict(id: string): void {
-    this.#evicted.add(id);
     this.#dirty.delete(id);
+    // Ended and out of `retention` before it reached the database: there is no row to delete.
+    if (!this.#accepted.delete(id)) this.#evicted.add(id);
   }
 
   #flush(): void {
@@ -218,8 +274,27 @@ class SqliteStore implements DurableJobStore {
     const db = this.#db;
     const statements = this.#statements;
     if (db === undefined || statements === undefined) return;
-    if (this.#dirty.size === 0 && this.#evicted.size === 0) return;
+    const intake = this.#intake;
+    const consumed = intake !== undefined && !intake.empty;
+    if (this.#dirty.size === 0 && this.#evicted.size === 0 && !consumed) return;
     db.transaction(() => {
+      for (const [id, definition] of this.#accepted) {
+        const snapshot = this.#mirror.get(id);
+        if (snapshot === undefined) continue;
+        const progress = this.#progress.get(id);
+        const inserted = statements.insert.run(
+          id,
+          encode(definition),
+          encode(snapshot),
+          snapshot.status,
+          progress?.run ?? snapshot.runs,
+          progress?.attempt ?? 0,
+          progress?.retryAt ?? null,
+        );
+        this.#rows.set(id, Number(inserted.lastInsertRowid));
+        // Inserted as it is now: no update needed on top.
+        this.#dirty.delete(id);
+      }
       for (const id of this.#dirty) {
         const snapshot = this.#mirror.get(id);
         const seq = this.#rows.get(id);
@@ -239,14 +314,20 @@ class SqliteStore implements DurableJobStore {
         this.#rows.delete(id);
         if (seq !== undefined) statements.remove.run(seq);
       }
+      if (consumed) statements.intakeSeq.run(String(this.#intakeSeq));
     })();
+    this.#accepted.clear();
     this.#dirty.clear();
     this.#evicted.clear();
+    // Only once the commit holds them may the file let go of them.
+    if (consumed) intake.reset();
   }
 
-  #connect(): Database.Database {
+  /** Opens the database, and reads what a crashed process left in its intake file. */
+  #connect(): { db: Database.Database; intake: IntakeRecord[] } {
     const path = this.#path;
     let db: Database.Database;
+    let intake: IntakeRecord[];
     try {
       db = new Database(path, { timeout: 0 });
     } catch (error) {
@@ -255,6 +336,9 @@ class SqliteStore implements DurableJobStore {
     try {
       // Read before anything is written: a file that is refused must stay exactly as it was.
       const version = checkVersion(db, path);
+      // Also before anything is written: an intake file that is not this database's refuses it.
+      const database = version >= 2 ? readMeta(db, 'database_id') : undefined;
+      intake = readIntake(intakePath(path), database);
       db.pragma('journal_mode = WAL');
       // Held for the life of the connection, and released by the OS if the process dies: a
       // second live scheduler on the same file is refused, a crashed one is not in the way.
@@ -277,6 +361,15 @@ class SqliteStore implements DurableJobStore {
       }
       throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
     }
-    return db;
+    return { db, intake };
   }
+}
+
+/** Where accepted jobs wait for the next flush: beside the database, as SQLite's `-wal` is. */
+function intakePath(path: string): string {
+  return `${path}-intake`;
+}
+
+function readMeta(db: Database.Database, key: string): string | undefined {
+  return db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
 }

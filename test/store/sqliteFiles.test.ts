@@ -60,7 +60,7 @@ describe('sqliteStore files', () => {
     await scheduler.start();
     await scheduler.stop();
     const db = new Database(path, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     db.close();
   });

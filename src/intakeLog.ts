@@ -1,15 +1,25 @@
-import { closeSync, fdatasyncSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { decode, encode } from './durableCodec.js';
+import {
+  closeSync,
+  fdatasyncSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { dirname } from 'node:path';
+import { decode } from './durableCodec.js';
+import type { AcceptedJob } from './jobStore.js';
 import { StoreOpenError } from './storeOpenError.js';
-import type { JobDefinition, JobSnapshot } from './types.js';
 
-/** A job as accepted: what recovery needs to put it in the database. */
-export interface AcceptedJob {
-  readonly definition: JobDefinition;
-  readonly snapshot: JobSnapshot;
+/** A job as the intake file writes it: its definition and snapshot, encoded already. */
+export interface EncodedJob {
+  readonly definition: string;
+  readonly snapshot: string;
 }
 
-/** One `submitJob`: a job, or a batch with its children, written and read back whole. */
+/** One `submitJob`, read back: a job, or a batch with its children. */
 export interface IntakeRecord {
   /** Counts up across the database's life; the database records the last one it holds. */
   readonly seq: number;
@@ -30,22 +40,28 @@ interface IntakeHeader {
  *
  * One line per record, in JSON, which escapes every newline inside it. A record cut short by a
  * crash in the middle of its write was never acknowledged, and is ignored whole: a batch is one
- * record, so it comes back with all its children or not at all.
+ * record, so it comes back with all its children or not at all. A write that fails is cut back
+ * off the file, so no torn record is ever followed by another.
  */
 export class IntakeLog {
-  readonly #path: string;
-  readonly #header: string;
+  readonly #header: Buffer;
   readonly #sync: boolean;
-  #fd: number;
+  readonly #path: string;
+  readonly #fd: number;
+  /** Bytes in the file: where it is cut back to when a write fails. */
+  #size = 0;
   #empty = true;
 
-  /** Starts the file afresh, for `database`; read what it held first with {@link readIntake}. */
+  /** Opens the file at `path` for appending, or creates it; `reset` starts it for `database`. */
   constructor(path: string, database: string, sync: boolean) {
     this.#path = path;
-    this.#header = `${JSON.stringify({ rxjobsIntake: 1, database } satisfies IntakeHeader)}\n`;
+    this.#header = Buffer.from(
+      `${JSON.stringify({ rxjobsIntake: 1, database } satisfies IntakeHeader)}\n`,
+    );
     this.#sync = sync;
-    this.#fd = openSync(path, 'w');
-    this.#write(this.#header);
+    this.#fd = openSync(path, 'a');
+    // A file that a power loss could forget ever existed is no place for accepted jobs.
+    if (sync) syncDirectory(path);
   }
 
   /** True when nothing was appended since the file was last started afresh. */
@@ -53,23 +69,21 @@ export class IntakeLog {
     return this.#empty;
   }
 
-  /** On disk (in the OS, or on the device when `sync`) when this returns. */
-  append(record: IntakeRecord): void {
-    // Encoded piece by piece: whole, the record is deeper than encode's fast path looks, and
-    // every key would go through the replacer.
-    let jobs = '';
-    for (const { definition, snapshot } of record.jobs) {
-      const job = `{"definition":${encode(definition)},"snapshot":${encode(snapshot)}}`;
-      jobs = jobs === '' ? job : `${jobs},${job}`;
+  /** On disk (in the OS; on the device too when `sync`) when it returns; throws if not. */
+  append(seq: number, jobs: readonly EncodedJob[]): void {
+    let line = '';
+    for (const { definition, snapshot } of jobs) {
+      const job = `{"definition":${definition},"snapshot":${snapshot}}`;
+      line = line === '' ? job : `${line},${job}`;
     }
-    this.#write(`{"seq":${record.seq},"jobs":[${jobs}]}\n`);
+    this.#write(Buffer.from(`{"seq":${seq},"jobs":[${line}]}\n`));
     this.#empty = false;
   }
 
-  /** Forgets every record: the database holds them now. */
+  /** Forgets every record, which the database holds now, and starts the file afresh. */
   reset(): void {
-    closeSync(this.#fd);
-    this.#fd = openSync(this.#path, 'w');
+    ftruncateSync(this.#fd, 0);
+    this.#size = 0;
     this.#write(this.#header);
     this.#empty = true;
   }
@@ -80,17 +94,35 @@ export class IntakeLog {
     if (remove) rmSync(this.#path, { force: true });
   }
 
-  #write(text: string): void {
-    writeSync(this.#fd, text);
-    if (this.#sync) fdatasyncSync(this.#fd);
+  #write(bytes: Buffer): void {
+    try {
+      // writeSync may write less than asked (a full disk, a file size limit) without throwing.
+      for (let done = 0; done < bytes.length; ) {
+        done += writeSync(this.#fd, bytes, done, bytes.length - done);
+      }
+      if (this.#sync) fdatasyncSync(this.#fd);
+    } catch (error) {
+      ftruncateSync(this.#fd, this.#size);
+      throw error;
+    }
+    this.#size += bytes.length;
+  }
+}
+
+function syncDirectory(path: string): void {
+  const directory = openSync(dirname(path), 'r');
+  try {
+    fsyncSync(directory);
+  } finally {
+    closeSync(directory);
   }
 }
 
 /**
  * The records a crashed process left in the file at `path`, oldest first; none when there is no
- * file. A file that belongs to another database (`database` is undefined for one that has no id
- * yet), or a record that is not the last and does not parse, is refused: guessing would lose or
- * invent jobs.
+ * file. Whatever follows the last newline is a write cut short, and is ignored. A file that
+ * belongs to another database (`database` is undefined for one that has no id yet), or a
+ * complete line that is not a well-formed record, is refused: guessing would lose or invent jobs.
  */
 export function readIntake(path: string, database: string | undefined): IntakeRecord[] {
   let text: string;
@@ -101,7 +133,6 @@ export function readIntake(path: string, database: string | undefined): IntakeRe
     throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
   }
   const lines = text.split('\n');
-  // Whatever follows the last newline is a write the crash cut short.
   lines.pop();
   const [header, ...records] = lines;
   if (header === undefined) return [];
@@ -117,9 +148,9 @@ export function readIntake(path: string, database: string | undefined): IntakeRe
     );
   }
   return records.map((line, index) => {
-    const record = parseLine(line) as IntakeRecord | undefined;
-    if (record === undefined || !Number.isInteger(record.seq) || !Array.isArray(record.jobs)) {
-      throw new StoreOpenError(path, 'unreadable', `record ${index + 1} does not parse`);
+    const record = parseLine(line);
+    if (!isRecord(record)) {
+      throw new StoreOpenError(path, 'unreadable', `record ${index + 1} is not a job record`);
     }
     return record;
   });
@@ -131,4 +162,23 @@ function parseLine(line: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+function isRecord(value: unknown): value is IntakeRecord {
+  const record = value as Partial<IntakeRecord> | undefined;
+  return (
+    typeof record === 'object' &&
+    record !== null &&
+    Number.isInteger(record.seq) &&
+    Array.isArray(record.jobs) &&
+    record.jobs.every(
+      (job: Partial<AcceptedJob> | null) =>
+        typeof job?.definition === 'object' &&
+        job.definition !== null &&
+        typeof job.snapshot === 'object' &&
+        job.snapshot !== null &&
+        typeof job.snapshot.id === 'string' &&
+        typeof job.snapshot.status === 'string',
+    )
+  );
 }

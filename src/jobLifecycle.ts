@@ -16,11 +16,11 @@ import {
 } from './jobEvents.js';
 import { newJobId } from './jobId.js';
 import { type JobSpec, toDefinition } from './jobSpec.js';
-import { isDurable, type JobStore } from './jobStore.js';
+import { type AcceptedJob, type DurableJobStore, isDurable, type JobStore } from './jobStore.js';
 import { LiveJob, type QueuedRun } from './liveJob.js';
 import type { AttemptHooks, AttemptOutcome } from './runAttempt.js';
 import { armRuns, type ResumeOptions, type RunSourceHooks } from './runSources.js';
-import type { JobEvent, JobStatus } from './types.js';
+import type { JobDefinition, JobEvent, JobSnapshot, JobStatus } from './types.js';
 
 /** What the lifecycle of jobs needs from the scheduler that owns it. */
 export interface LifecycleContext {
@@ -49,7 +49,8 @@ export class JobLifecycle {
   readonly attemptHooks: AttemptHooks;
   readonly #context: LifecycleContext;
   readonly #scheduler: SchedulerLike;
-  readonly #durable: boolean;
+  /** The store, when it is durable: accepted jobs go to it before they are emitted. */
+  readonly #durable: DurableJobStore | undefined;
   readonly #live = new Map<string, LiveJob>();
   readonly #sourceHooks: RunSourceHooks;
   readonly #captures: JobEvent[][] = [];
@@ -60,7 +61,7 @@ export class JobLifecycle {
   constructor(context: LifecycleContext) {
     this.#context = context;
     this.#scheduler = context.config.scheduler;
-    this.#durable = isDurable(context.store);
+    this.#durable = isDurable(context.store) ? context.store : undefined;
     this.#sourceHooks = {
       scheduler: this.#scheduler,
       fire: (job, run, nextRunAt) => this.#fire(job, run, nextRunAt),
@@ -129,7 +130,11 @@ export class JobLifecycle {
     return events;
   }
 
-  /** Stores the job (and a batch's children) with a `submitted` event each, parent first. */
+  /**
+   * Stores the job (and a batch's children) with a `submitted` event each, parent first. A
+   * durable store has them all on disk before any is emitted; if it cannot, this throws and
+   * nothing was accepted.
+   */
   accept(spec: JobSpec, parentId: string | undefined): LiveJob {
     const job = new LiveJob(spec, spec.id ?? newJobId(), parentId);
     const now = this.#scheduler.now();
@@ -138,38 +143,43 @@ export class JobLifecycle {
     else if (timing.kind === 'interval') job.nextRunAt = timing.startTime ?? now + timing.every;
     else if (timing.kind === 'cron')
       job.nextRunAt = nextCronFire(timing.cronExpr, now, timing.timezone);
-    this.#live.set(job.id, job);
     if (spec.children.length === 0) {
-      this.#announce(job, now, []);
+      const event = this.#submitted(job, now, NO_IDS);
+      this.#durable?.accept([accepted(event)]);
+      this.#live.set(job.id, job);
+      this.emit(event);
       return job;
     }
     const children = spec.children.map(
       (child) => new LiveJob(child, child.id ?? newJobId(), job.id),
     );
-    const announceAll = () => {
-      this.#announce(
+    const events = [
+      this.#submitted(
         job,
         now,
         children.map((child) => child.id),
-      );
-      for (const child of children) {
-        this.#live.set(child.id, child);
-        this.#announce(child, now, []);
-      }
-    };
-    // A batch reaches a durable store in one commit, not one per child.
-    if (isDurable(this.#context.store)) this.#context.store.atomically(announceAll);
-    else announceAll();
+      ),
+      ...children.map((child) => this.#submitted(child, now, NO_IDS)),
+    ];
+    // The batch and its children reach a durable store as one record, not one per child.
+    this.#durable?.accept(events.map(accepted));
+    this.#live.set(job.id, job);
+    this.emit(events[0] as JobEvent);
+    children.forEach((child, index) => {
+      this.#live.set(child.id, child);
+      this.emit(events[index + 1] as JobEvent);
+    });
     job.children = children;
     return job;
   }
 
-  #announce(job: LiveJob, now: number, childIds: readonly string[]): void {
+  #submitted(job: LiveJob, now: number, childIds: readonly string[]): JobEvent {
     // Only a durable store needs the job as data; building it for every job would cost each one.
-    const definition = this.#durable
-      ? toDefinition(job.spec, job.id, job.parentId, childIds)
-      : undefined;
-    this.emit(submittedEvent(job, now, definition));
+    const definition =
+      this.#durable === undefined
+        ? undefined
+        : toDefinition(job.spec, job.id, job.parentId, childIds);
+    return submittedEvent(job, now, definition);
   }
 
   /** Arms whatever makes the job's runs; see runSources.ts. */
@@ -468,6 +478,13 @@ export class JobLifecycle {
     // Only once every subscriber has seen the event may a stop complete the stream.
     if (this.#emitting === 0) this.#context.afterEmit();
   }
+}
+
+const NO_IDS: readonly string[] = Object.freeze([]);
+
+/** A submitted event as a durable store keeps it; a durable scheduler's events carry both. */
+function accepted(event: JobEvent): AcceptedJob {
+  return { definition: event.definition as JobDefinition, snapshot: event.job as JobSnapshot };
 }
 
 /** A `retryIf` that throws is a bug in the policy, not a reason to take the scheduler down. */

@@ -222,8 +222,8 @@ export class JobScheduler {
 
   /**
    * Accepts a job, or throws without storing anything: a `TypeError` or `RangeError` naming the
-   * bad field, `DuplicateJobIdError`, `QueueFullError`, `InvalidCronExpressionError` or
-   * `SchedulerStoppedError`.
+   * bad field, `DuplicateJobIdError`, `QueueFullError`, `InvalidCronExpressionError`,
+   * `SchedulerStoppedError`, or with a durable store the error of a write that failed.
    */
   submitJob<P = unknown, R = unknown>(input: JobInput<P, R>): JobHandle<R> {
     if (this.#state === 'stopping' || this.#state === 'stopped') throw new SchedulerStoppedError();

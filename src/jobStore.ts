@@ -11,6 +11,12 @@ export interface JobStore {
   list(status?: JobStatus): JobSnapshot[];
 }
 
+/** A job as `submitJob` accepted it: what a durable store needs to bring it back. */
+export interface AcceptedJob {
+  readonly definition: JobDefinition;
+  readonly snapshot: JobSnapshot;
+}
+
 /** A job that had not ended when the last process stopped, as a durable store kept it. */
 export interface RecoveredJob {
   readonly definition: JobDefinition;
@@ -30,8 +36,11 @@ export interface DurableJobStore extends JobStore {
   open(retention: number): RecoveredJob[];
   /** Writes whatever is pending. */
   flush(): void;
-  /** Runs `work` so that what it stores is written at once: after a crash, all of it or none. */
-  atomically(work: () => void): void;
+  /**
+   * Puts what one `submitJob` accepted (a job, or a batch with its children) on disk before the
+   * scheduler emits anything for it: all of it or, if this throws, none.
+   */
+  accept(jobs: readonly AcceptedJob[]): void;
   close(): void;
 }
 

@@ -9,7 +9,7 @@ import { StoreOpenError } from './storeOpenError.js';
 const MIGRATIONS: readonly string[] = [
   // `seq` is the rowid, in submission order: retention deletes the oldest rows, never the
   // newest, so no number is reused. Rows are read only at open, and written by `seq`, so the
-  // table needs no other index: a commit then writes one page, which makes submitJob cheaper.
+  // table needs no other index, which keeps each flush cheap.
   `CREATE TABLE jobs (
      seq INTEGER PRIMARY KEY,
      id TEXT NOT NULL,
@@ -22,9 +22,10 @@ const MIGRATIONS: readonly string[] = [
    );
    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`,
   // Accepted jobs wait in `<path>-intake` until a flush moves them in. The file names the
-  // database it belongs to, and `intake_seq` is the last of its records the database holds. An
-  // rxjobs from before this would not read the file, so it must refuse the database.
-  `INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', lower(hex(randomblob(16))));`,
+  // database it belongs to (meta `database_id`, which migrate() writes), and meta `intake_seq`
+  // is the last of its records the database holds. No table changes, but an rxjobs from before
+  // this would not read the file, so the version must make it refuse the database.
+  '-- the intake file',
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -42,11 +43,15 @@ export function checkVersion(db: Database.Database, path: string): number {
   return version;
 }
 
-/** Applies the migrations after `version`, the one `checkVersion` read. */
-export function migrate(db: Database.Database, version: number): void {
+/**
+ * Applies the migrations after `version`, the one `checkVersion` read, and gives the database
+ * `databaseId` unless it has one.
+ */
+export function migrate(db: Database.Database, version: number, databaseId: string): void {
   db.transaction(() => {
     for (const migration of MIGRATIONS.slice(version)) db.exec(migration);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES ('database_id', ?)").run(databaseId);
     // A write takes the exclusive lock now, at open, not at the first job.
     db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('opened_by_pid', ?)").run(
       String(process.pid),

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { expectedMessage } from '../operators/validate.js';
 import { decode, encode } from './durableCodec.js';
-import { type AcceptedJob, IntakeLog, type IntakeRecord, readIntake } from './intakeLog.js';
-import type { DurableJobStore, RecoveredJob } from './jobStore.js';
+import { type EncodedJob, IntakeLog, readIntake } from './intakeLog.js';
+import type { AcceptedJob, DurableJobStore, RecoveredJob } from './jobStore.js';
 import { MemoryStore } from './memoryStore.js';
 import { checkVersion, migrate } from './sqliteSchema.js';
 import { StoreOpenError } from './storeOpenError.js';
@@ -13,7 +14,7 @@ export interface SqliteStoreOptions {
   readonly path: string;
   /**
    * `'normal'` (default) survives a crash of the process; `'full'` also survives a power loss,
-   * at the cost of an fsync per transaction.
+   * at the cost of a sync of the intake file per `submitJob` and of the database per flush.
    */
   readonly synchronous?: 'normal' | 'full';
 }
@@ -81,11 +82,13 @@ class SqliteStore implements DurableJobStore {
   readonly #rows = new Map<string, number>();
   readonly #dirty = new Set<string>();
   readonly #evicted = new Set<string>();
-  /** Accepted jobs that are in the intake file and not yet in the database, in order. */
-  readonly #accepted = new Map<string, JobDefinition>();
-  /** The jobs of a batch being accepted, written as one intake record when it is complete. */
-  #batch: AcceptedJob[] | undefined;
+  /**
+   * Accepted jobs in the intake file and not yet in the database, in order, as encoded when
+   * accepted: a payload the caller changes later is not what runs.
+   */
+  readonly #accepted = new Map<string, EncodedJob>();
   #intake: IntakeLog | undefined;
+  /** The last intake record written. */
   #intakeSeq = 0;
   #flushQueued = false;
   #statements:
@@ -105,9 +108,10 @@ class SqliteStore implements DurableJobStore {
   open(retention: number): RecoveredJob[] {
     if (this.#db !== undefined)
       throw new Error('This store is already open; give each scheduler its own');
-    const { db, intake } = this.#connect();
+    const { db, intake, database } = this.#connect();
     this.#db = db;
-    this.#statements = {
+    this.#intake = intake;
+    const statements = {
       insert: db.prepare(
         'INSERT INTO jobs (id, definition, snapshot, status, run, attempt, retry_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -117,8 +121,9 @@ class SqliteStore implements DurableJobStore {
       remove: db.prepare('DELETE FROM jobs WHERE seq = ?'),
       intakeSeq: db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('intake_seq', ?)"),
     };
+    this.#statements = statements;
     this.#mirror = new MemoryStore(retention, (id) => this.#evict(id));
-    this.#recoverIntake(db, intake);
+    this.#recoverIntake(db, database, intake);
     const recovered: RecoveredJob[] = [];
     const rows = db
       .prepare(
@@ -146,23 +151,27 @@ class SqliteStore implements DurableJobStore {
     return recovered;
   }
 
+  accept(jobs: readonly AcceptedJob[]): void {
+    const intake = this.#intake;
+    if (intake === undefined) throw new Error('This store is not open');
+    const encoded = jobs.map(({ definition, snapshot }) => ({
+      definition: encode(definition) as string,
+      snapshot: encode(snapshot) as string,
+    }));
+    // On disk before submitJob returns: what was accepted survives a crash right after. If the
+    // write fails, submitJob throws and nothing of it was accepted.
+    intake.append(this.#intakeSeq + 1, encoded);
+    this.#intakeSeq += 1;
+    encoded.forEach((job, index) => {
+      this.#accepted.set((jobs[index] as AcceptedJob).snapshot.id, job);
+    });
+  }
+
   apply(event: JobEvent): void {
     this.#mirror.apply(event);
     this.#progressOf(event);
-    if (event.type === 'submitted') {
-      // On disk before submitJob returns: what was accepted survives a crash right after.
-      // The event carries the snapshot the mirror has just stored: no need to build another.
-      const snapshot = event.job ?? this.#mirror.get(event.jobId);
-      const { definition } = event;
-      if (definition !== undefined && snapshot !== undefined) {
-        this.#accepted.set(event.jobId, definition);
-        const job = { definition, snapshot };
-        if (this.#batch !== undefined) this.#batch.push(job);
-        else this.#intake?.append({ seq: ++this.#intakeSeq, jobs: [job] });
-      }
-    } else {
-      this.#dirty.add(event.jobId);
-    }
+    // A submitted job is in the intake file already; see accept().
+    if (event.type !== 'submitted') this.#dirty.add(event.jobId);
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       // One transaction per event-loop turn, after its promise callbacks have all run: the
@@ -184,22 +193,6 @@ class SqliteStore implements DurableJobStore {
     this.#flush();
   }
 
-  atomically(work: () => void): void {
-    if (this.#batch !== undefined) {
-      work();
-      return;
-    }
-    const batch: AcceptedJob[] = [];
-    this.#batch = batch;
-    try {
-      work();
-    } finally {
-      this.#batch = undefined;
-      // What the mirror took is written, even if the work stopped half way.
-      if (batch.length > 0) this.#intake?.append({ seq: ++this.#intakeSeq, jobs: batch });
-    }
-  }
-
   close(): void {
     this.#flush();
     // Everything the intake file held is in the database now.
@@ -213,13 +206,14 @@ class SqliteStore implements DurableJobStore {
   /**
    * Moves into the database what a crashed process accepted and had not flushed yet, then starts
    * the intake file afresh. Records the database holds already (the crash came between its
-   * commit and the reset of the file) are known by their sequence number and skipped.
+   * commit and the reset of the file) are known by their sequence number and skipped. Read
+   * again now that the lock is held: until then another process could still have written it.
    */
-  #recoverIntake(db: Database.Database, intake: readonly IntakeRecord[]): void {
+  #recoverIntake(db: Database.Database, database: string, intake: IntakeLog): void {
     const path = intakePath(this.#path);
     let seq = Number(readMeta(db, 'intake_seq') ?? 0);
     try {
-      const records = intake.filter((record) => record.seq > seq);
+      const records = readIntake(path, database).filter((record) => record.seq > seq);
       const statements = this.#statements;
       if (records.length > 0 && statements !== undefined) {
         db.transaction(() => {
@@ -234,10 +228,11 @@ class SqliteStore implements DurableJobStore {
         })();
       }
       this.#intakeSeq = seq;
-      const database = String(readMeta(db, 'database_id'));
-      this.#intake = new IntakeLog(path, database, this.#synchronous === 'full');
+      intake.reset();
     } catch (error) {
+      intake.close(false);
       db.close();
+      this.#intake = undefined;
       this.#db = undefined;
       this.#statements = undefined;
       if (error instanceof StoreOpenError) throw error;
@@ -245,7 +240,7 @@ class SqliteStore implements DurableJobStore {
     }
   }
 
-  #progressOf(event: JobEvent): Progress {
+  #progressOf(event: JobEvent): void {
     let progress = this.#progress.get(event.jobId);
     if (progress === undefined) {
       progress = { run: 0, attempt: 0, retryAt: undefined };
@@ -260,7 +255,6 @@ class SqliteStore implements DurableJobStore {
       progress.retryAt = event.retryAt;
     }
     if (event.final) this.#progress.delete(event.jobId);
-    return progress;
   }
 
   #evict(id: string): void {
@@ -278,16 +272,23 @@ class SqliteStore implements DurableJobStore {
     const consumed = intake !== undefined && !intake.empty;
     if (this.#dirty.size === 0 && this.#evicted.size === 0 && !consumed) return;
     db.transaction(() => {
-      for (const [id, definition] of this.#accepted) {
+      // Deletes first: a job evicted in this turn may share its id with one accepted in it.
+      for (const id of this.#evicted) {
+        const seq = this.#rows.get(id);
+        this.#rows.delete(id);
+        if (seq !== undefined) statements.remove.run(seq);
+      }
+      for (const [id, accepted] of this.#accepted) {
+        // Not in the mirror yet: a subscriber flushed while the batch it belongs to was being
+        // announced, and its row is as it was accepted. (An evicted job is not in #accepted.)
         const snapshot = this.#mirror.get(id);
-        if (snapshot === undefined) continue;
         const progress = this.#progress.get(id);
         const inserted = statements.insert.run(
           id,
-          encode(definition),
-          encode(snapshot),
-          snapshot.status,
-          progress?.run ?? snapshot.runs,
+          accepted.definition,
+          snapshot === undefined ? accepted.snapshot : encode(snapshot),
+          snapshot?.status ?? 'pending',
+          progress?.run ?? snapshot?.runs ?? 0,
           progress?.attempt ?? 0,
           progress?.retryAt ?? null,
         );
@@ -309,11 +310,6 @@ class SqliteStore implements DurableJobStore {
           seq,
         );
       }
-      for (const id of this.#evicted) {
-        const seq = this.#rows.get(id);
-        this.#rows.delete(id);
-        if (seq !== undefined) statements.remove.run(seq);
-      }
       if (consumed) statements.intakeSeq.run(String(this.#intakeSeq));
     })();
     this.#accepted.clear();
@@ -323,29 +319,35 @@ class SqliteStore implements DurableJobStore {
     if (consumed) intake.reset();
   }
 
-  /** Opens the database, and reads what a crashed process left in its intake file. */
-  #connect(): { db: Database.Database; intake: IntakeRecord[] } {
+  /**
+   * Opens the database and its intake file. Everything that could refuse them is read before
+   * anything is written: a database that is refused stays as it was.
+   */
+  #connect(): { db: Database.Database; intake: IntakeLog; database: string } {
     const path = this.#path;
     let db: Database.Database;
-    let intake: IntakeRecord[];
     try {
       db = new Database(path, { timeout: 0 });
     } catch (error) {
       throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
     }
+    let intake: IntakeLog | undefined;
     try {
-      // Read before anything is written: a file that is refused must stay exactly as it was.
       const version = checkVersion(db, path);
-      // Also before anything is written: an intake file that is not this database's refuses it.
-      const database = version >= 2 ? readMeta(db, 'database_id') : undefined;
-      intake = readIntake(intakePath(path), database);
+      // A database from before schema 2 has no id yet; migrate() gives it this one.
+      const database = (version >= 2 ? readMeta(db, 'database_id') : undefined) ?? newDatabaseId();
+      readIntake(intakePath(path), version >= 2 ? database : undefined);
+      // Opened now, so a directory that refuses the file refuses the database unchanged.
+      intake = new IntakeLog(intakePath(path), database, this.#synchronous === 'full');
       db.pragma('journal_mode = WAL');
       // Held for the life of the connection, and released by the OS if the process dies: a
       // second live scheduler on the same file is refused, a crashed one is not in the way.
       db.pragma('locking_mode = EXCLUSIVE');
       db.pragma(`synchronous = ${this.#synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      migrate(db, version);
+      migrate(db, version, database);
+      return { db, intake, database };
     } catch (error) {
+      intake?.close(false);
       db.close();
       if (error instanceof StoreOpenError) throw error;
       const code = (error as { code?: string }).code;
@@ -361,7 +363,6 @@ class SqliteStore implements DurableJobStore {
       }
       throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
     }
-    return { db, intake };
   }
 }
 
@@ -372,4 +373,8 @@ function intakePath(path: string): string {
 
 function readMeta(db: Database.Database, key: string): string | undefined {
   return db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+}
+
+function newDatabaseId(): string {
+  return randomBytes(16).toString('hex');
 }

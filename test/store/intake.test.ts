@@ -35,27 +35,78 @@ function storedJob(path: string, id: string): { definition: unknown; snapshot: u
   return { definition: JSON.parse(row.definition), snapshot: JSON.parse(row.snapshot) };
 }
 
-describe('the intake file of sqliteStore', () => {
-  it('holds every job submitJob accepted, for a process killed before any flush', async () => {
-    const path = tempDbPath();
-    const child = spawnSync(process.execPath, ['--import', 'tsx', worker, path], {
-      encoding: 'utf8',
-    });
-    expect(child.signal).toBe('SIGKILL');
-    expect(child.stderr).toBe('');
-    // Nothing reached the database itself: the jobs are in the intake file alone.
-    const db = new Database(path, { readonly: true });
-    expect(db.prepare('SELECT count(*) FROM jobs').pluck().get()).toBe(0);
-    db.close();
+/** Runs the worker; it dies by SIGKILL right after its last submitJob. */
+function crashedLife(
+  path: string,
+  prefix: string,
+  mode: 'normal' | 'full' | 'until-full',
+  ...options: 'flush-mid-batch'[]
+) {
+  const command = `${mode === 'until-full' ? 'ulimit -f 64; ' : ''}exec "$0" --import tsx "$@"`;
+  const args = [process.execPath, worker, path, prefix, mode, ...options];
+  const child = spawnSync('bash', ['-c', command, ...args], { encoding: 'utf8' });
+  expect(child.stderr).toBe('');
+  expect(child.signal).toBe('SIGKILL');
+  return child.stdout;
+}
 
+function rowsById(path: string): Map<string, number> {
+  const db = new Database(path, { readonly: true });
+  const ids = db.prepare('SELECT id FROM jobs').pluck().all() as string[];
+  db.close();
+  const counts = new Map<string, number>();
+  for (const id of ids) counts.set(id, (counts.get(id) ?? 0) + 1);
+  return counts;
+}
+
+const lifeIds = (prefix: string) =>
+  ['0', '1', '2', '3', '4', 'batch', 'child-a', 'child-b'].map((id) => `${prefix}-${id}`);
+
+describe('the intake file of sqliteStore', () => {
+  it.each(['normal', 'full'] as const)(
+    "holds every job submitJob accepted, for a process killed before any flush ('%s')",
+    async (mode) => {
+      const path = tempDbPath();
+      crashedLife(path, 'a', mode, 'flush-mid-batch');
+      const next = scheduler(path);
+      await next.start();
+      expect(next.listJobs().map((job) => job.id)).toEqual(lifeIds('a'));
+      await next.stop({ drain: true });
+      expect(next.getJobStatus('a-3')).toMatchObject({ status: 'completed', result: 3 });
+      expect(next.getJobStatus('a-batch')?.status).toBe('completed');
+      expect(next.getJobStatus('a-child-b')).toMatchObject({ status: 'completed', result: 11 });
+      // One row each: the flush a subscriber made halfway through the batch split nothing.
+      expect([...rowsById(path).values()].every((count) => count === 1)).toBe(true);
+      expect(rowsById(path).size).toBe(8);
+    },
+  );
+
+  it('goes on counting records across lives that each die before their first flush', async () => {
+    const path = tempDbPath();
+    crashedLife(path, 'a', 'normal');
+    // The second life moves in the first one's records, then accepts its own and dies.
+    crashedLife(path, 'b', 'normal');
     const next = scheduler(path);
     await next.start();
-    const ids = ['job-0', 'job-1', 'job-2', 'job-3', 'job-4', 'batch', 'child-a', 'child-b'];
+    expect(next.listJobs().map((job) => job.id)).toEqual([...lifeIds('a'), ...lifeIds('b')]);
+    await next.stop({ drain: true });
+    expect(next.listJobs('completed')).toHaveLength(16);
+  });
+
+  it('throws from submitJob when the write fails, and keeps the file whole', async () => {
+    const path = tempDbPath();
+    // 64 KiB of file: the database opens, and the intake file fills up after a hundred jobs.
+    const { accepted, error } = JSON.parse(crashedLife(path, 'fill', 'until-full')) as {
+      accepted: number;
+      error: string;
+    };
+    expect(error).toMatch(/EFBIG/);
+    expect(accepted).toBeGreaterThan(10);
+    const next = scheduler(path);
+    await next.start();
+    const ids = Array.from({ length: accepted }, (_, index) => `fill-${index}`);
     expect(next.listJobs().map((job) => job.id)).toEqual(ids);
     await next.stop({ drain: true });
-    expect(next.getJobStatus('job-3')).toMatchObject({ status: 'completed', result: 3 });
-    expect(next.getJobStatus('batch')?.status).toBe('completed');
-    expect(next.getJobStatus('child-b')).toMatchObject({ status: 'completed', result: 11 });
   });
 
   it('is removed by a clean stop, once the database holds everything', async () => {
@@ -95,6 +146,12 @@ describe('the intake file of sqliteStore', () => {
     await next.stop({ drain: true });
     expect(next.getJobStatus('fresh')).toMatchObject({ status: 'completed', result: 2 });
     expect(meta(path, 'intake_seq')).toBe('2');
+    expect(rowsById(path)).toEqual(
+      new Map([
+        ['kept', 1],
+        ['fresh', 1],
+      ]),
+    );
   });
 
   it('ignores a record a crash cut short: it was never acknowledged', async () => {
@@ -111,12 +168,25 @@ describe('the intake file of sqliteStore', () => {
     await next.stop();
   });
 
-  it("refuses another database's intake file, and leaves both files as they were", async () => {
+  const badIntake: [string, (database: string) => string, RegExp][] = [
+    [
+      "another database's intake file",
+      () => `${JSON.stringify({ rxjobsIntake: 1, database: 'someone-else' })}\n`,
+      /belongs to another database \(someone-else\)/,
+    ],
+    [
+      'a complete record that is not a job record',
+      (database) =>
+        `${JSON.stringify({ rxjobsIntake: 1, database })}\n{"seq":1,"jobs":[{}]}\n{"seq":2`,
+      /record 1 is not a job record/,
+    ],
+  ];
+  it.each(badIntake)('refuses %s, and leaves both files as they were', async (_, make, message) => {
     const path = tempDbPath();
     const first = scheduler(path);
     await first.start();
     await first.stop();
-    const intake = `${JSON.stringify({ rxjobsIntake: 1, database: 'someone-else' })}\n`;
+    const intake = make(meta(path, 'database_id') as string);
     writeFileSync(`${path}-intake`, intake);
     const before = readFileSync(path);
     const error = await scheduler(path)
@@ -127,7 +197,7 @@ describe('the intake file of sqliteStore', () => {
       );
     expect(error).toBeInstanceOf(StoreOpenError);
     expect(error).toMatchObject({ reason: 'unreadable', path: `${path}-intake` });
-    expect((error as Error).message).toMatch(/belongs to another database \(someone-else\)/);
+    expect((error as Error).message).toMatch(message);
     expect(readFileSync(`${path}-intake`, 'utf8')).toBe(intake);
     expect(readFileSync(path)).toEqual(before);
   });

@@ -44,7 +44,7 @@ interface IntakeHeader {
  * off the file, so no torn record is ever followed by another.
  */
 export class IntakeLog {
-  readonly #header: Buffer;
+  readonly #header: string;
   readonly #sync: boolean;
   readonly #path: string;
   readonly #fd: number;
@@ -55,9 +55,7 @@ export class IntakeLog {
   /** Opens the file at `path` for appending, or creates it; `reset` starts it for `database`. */
   constructor(path: string, database: string, sync: boolean) {
     this.#path = path;
-    this.#header = Buffer.from(
-      `${JSON.stringify({ rxjobsIntake: 1, database } satisfies IntakeHeader)}\n`,
-    );
+    this.#header = `${JSON.stringify({ rxjobsIntake: 1, database } satisfies IntakeHeader)}\n`;
     this.#sync = sync;
     this.#fd = openSync(path, 'a');
     // A file that a power loss could forget ever existed is no place for accepted jobs.
@@ -76,7 +74,7 @@ export class IntakeLog {
       const job = `{"definition":${definition},"snapshot":${snapshot}}`;
       line = line === '' ? job : `${line},${job}`;
     }
-    this.#write(Buffer.from(`{"seq":${seq},"jobs":[${line}]}\n`));
+    this.#write(`{"seq":${seq},"jobs":[${line}]}\n`);
     this.#empty = false;
   }
 
@@ -94,18 +92,24 @@ export class IntakeLog {
     if (remove) rmSync(this.#path, { force: true });
   }
 
-  #write(bytes: Buffer): void {
+  #write(text: string): void {
+    const size = Buffer.byteLength(text);
     try {
-      // writeSync may write less than asked (a full disk, a file size limit) without throwing.
-      for (let done = 0; done < bytes.length; ) {
-        done += writeSync(this.#fd, bytes, done, bytes.length - done);
+      const written = writeSync(this.#fd, text);
+      // writeSync may write less than asked (a full disk, a file size limit) without throwing;
+      // the rest is written from bytes, which a string write cannot start in the middle of.
+      if (written < size) {
+        const bytes = Buffer.from(text);
+        for (let done = written; done < size; ) {
+          done += writeSync(this.#fd, bytes, done, size - done);
+        }
       }
       if (this.#sync) fdatasyncSync(this.#fd);
     } catch (error) {
       ftruncateSync(this.#fd, this.#size);
       throw error;
     }
-    this.#size += bytes.length;
+    this.#size += size;
   }
 }
 

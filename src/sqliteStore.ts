@@ -154,17 +154,20 @@ class SqliteStore implements DurableJobStore {
   accept(jobs: readonly AcceptedJob[]): void {
     const intake = this.#intake;
     if (intake === undefined) throw new Error('This store is not open');
-    const encoded = jobs.map(({ definition, snapshot }) => ({
-      definition: encode(definition) as string,
-      snapshot: encode(snapshot) as string,
-    }));
+    const encoded: EncodedJob[] = [];
+    for (const { definition, snapshot } of jobs) {
+      encoded.push({
+        definition: encode(definition) as string,
+        snapshot: encode(snapshot) as string,
+      });
+    }
     // On disk before submitJob returns: what was accepted survives a crash right after. If the
     // write fails, submitJob throws and nothing of it was accepted.
     intake.append(this.#intakeSeq + 1, encoded);
     this.#intakeSeq += 1;
-    encoded.forEach((job, index) => {
-      this.#accepted.set((jobs[index] as AcceptedJob).snapshot.id, job);
-    });
+    for (let index = 0; index < jobs.length; index++) {
+      this.#accepted.set((jobs[index] as AcceptedJob).snapshot.id, encoded[index] as EncodedJob);
+    }
   }
 
   apply(event: JobEvent): void {

@@ -10,13 +10,26 @@ import {
 } from 'node:fs';
 import { dirname } from 'node:path';
 import { decode } from './durableCodec.js';
+import { pendingSnapshot } from './jobEvents.js';
 import type { AcceptedJob } from './jobStore.js';
 import { StoreOpenError } from './storeOpenError.js';
+import type { JobDefinition } from './types.js';
 
-/** A job as the intake file writes it: its definition and snapshot, encoded already. */
+/**
+ * A job as the intake file writes it: its definition, encoded already, and what its pending
+ * snapshot adds to it (see `pendingSnapshot`).
+ */
 export interface EncodedJob {
   readonly definition: string;
-  readonly snapshot: string;
+  readonly createdAt: number;
+  readonly nextRunAt: number | undefined;
+}
+
+/** One job of a record as it is on disk. */
+interface WrittenJob {
+  readonly definition: JobDefinition;
+  readonly createdAt: number;
+  readonly nextRunAt?: number;
 }
 
 /** One `submitJob`, read back: a job, or a batch with its children. */
@@ -70,8 +83,10 @@ export class IntakeLog {
   /** On disk (in the OS; on the device too when `sync`) when it returns; throws if not. */
   append(seq: number, jobs: readonly EncodedJob[]): void {
     let line = '';
-    for (const { definition, snapshot } of jobs) {
-      const job = `{"definition":${definition},"snapshot":${snapshot}}`;
+    for (const { definition, createdAt, nextRunAt } of jobs) {
+      // Scheduler times are finite numbers, which JSON writes as JavaScript prints them.
+      const next = nextRunAt === undefined ? '' : `,"nextRunAt":${nextRunAt}`;
+      const job = `{"definition":${definition},"createdAt":${createdAt}${next}}`;
       line = line === '' ? job : `${line},${job}`;
     }
     this.#write(`{"seq":${seq},"jobs":[${line}]}\n`);
@@ -156,7 +171,19 @@ export function readIntake(path: string, database: string | undefined): IntakeRe
     if (!isRecord(record)) {
       throw new StoreOpenError(path, 'unreadable', `record ${index + 1} is not a job record`);
     }
-    return record;
+    const jobs = record.jobs.map(({ definition, createdAt, nextRunAt }) => ({
+      definition,
+      snapshot: pendingSnapshot(
+        definition.id,
+        definition.name,
+        definition.type,
+        definition.priority,
+        definition.parentId,
+        createdAt,
+        nextRunAt,
+      ),
+    }));
+    return { seq: record.seq, jobs };
   });
 }
 
@@ -168,21 +195,25 @@ function parseLine(line: string): unknown {
   }
 }
 
-function isRecord(value: unknown): value is IntakeRecord {
-  const record = value as Partial<IntakeRecord> | undefined;
+function isRecord(value: unknown): value is { seq: number; jobs: WrittenJob[] } {
+  const record = value as { seq?: unknown; jobs?: unknown } | undefined;
   return (
     typeof record === 'object' &&
     record !== null &&
     Number.isInteger(record.seq) &&
     Array.isArray(record.jobs) &&
-    record.jobs.every(
-      (job: Partial<AcceptedJob> | null) =>
-        typeof job?.definition === 'object' &&
-        job.definition !== null &&
-        typeof job.snapshot === 'object' &&
-        job.snapshot !== null &&
-        typeof job.snapshot.id === 'string' &&
-        typeof job.snapshot.status === 'string',
-    )
+    record.jobs.every((job: Partial<WrittenJob> | null) => {
+      const definition = job?.definition as Partial<JobDefinition> | null | undefined;
+      return (
+        typeof definition === 'object' &&
+        definition !== null &&
+        typeof definition.id === 'string' &&
+        typeof definition.name === 'string' &&
+        typeof definition.type === 'string' &&
+        typeof definition.priority === 'number' &&
+        Number.isFinite(job?.createdAt) &&
+        (job?.nextRunAt === undefined || Number.isFinite(job.nextRunAt))
+      );
+    })
   );
 }

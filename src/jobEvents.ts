@@ -1,5 +1,5 @@
 import type { LiveJob, QueuedRun } from './liveJob.js';
-import type { JobDefinition, JobEvent, JobSnapshot, JobStatus } from './types.js';
+import type { JobDefinition, JobEvent, JobSnapshot, JobStatus, JobType } from './types.js';
 
 /** The fields an event may carry besides those every event has. */
 export type EventFields = Partial<Omit<JobEvent, 'type' | 'jobId' | 'status' | 'previous'>>;
@@ -8,25 +8,51 @@ export type MutableEventFields = { -readonly [K in keyof EventFields]: EventFiel
 // Every job makes a submitted, a queued and a started event, so those three are literals of a
 // fixed shape: no fields object, no Object.assign, no out-of-object property array.
 
+/**
+ * A job's snapshot as it is accepted: pending, nothing run yet. Also how a durable store rebuilds
+ * it from the definition, so the intake file need not hold it. Positional, so the hot path makes
+ * no object to pass.
+ */
+export function pendingSnapshot(
+  id: string,
+  name: string,
+  type: JobType,
+  priority: number,
+  parentId: string | undefined,
+  createdAt: number,
+  nextRunAt: number | undefined,
+): JobSnapshot {
+  const snapshot: { -readonly [K in keyof JobSnapshot]: JobSnapshot[K] } = {
+    id,
+    name,
+    type,
+    priority,
+    status: 'pending',
+    attempts: 0,
+    createdAt,
+    runs: 0,
+  };
+  if (nextRunAt !== undefined) snapshot.nextRunAt = nextRunAt;
+  if (parentId !== undefined) snapshot.parentId = parentId;
+  return snapshot;
+}
+
 /** A job accepted at `now`, with its snapshot, and its definition for a durable store. */
 export function submittedEvent(
   job: LiveJob,
   now: number,
   definition: JobDefinition | undefined,
 ): JobEvent {
-  const { spec, parentId } = job;
-  const snapshot: { -readonly [K in keyof JobSnapshot]: JobSnapshot[K] } = {
-    id: job.id,
-    name: spec.name,
-    type: spec.type,
-    priority: spec.priority,
-    status: 'pending',
-    attempts: 0,
-    createdAt: now,
-    runs: 0,
-  };
-  if (job.nextRunAt !== undefined) snapshot.nextRunAt = job.nextRunAt;
-  if (parentId !== undefined) snapshot.parentId = parentId;
+  const { spec } = job;
+  const snapshot = pendingSnapshot(
+    job.id,
+    spec.name,
+    spec.type,
+    spec.priority,
+    job.parentId,
+    now,
+    job.nextRunAt,
+  );
   job.status = 'pending';
   const event: { -readonly [K in keyof JobEvent]: JobEvent[K] } = {
     type: 'submitted',

@@ -86,7 +86,7 @@ class SqliteStore implements DurableJobStore {
    * Accepted jobs in the intake file and not yet in the database, in order, as encoded when
    * accepted: a payload the caller changes later is not what runs.
    */
-  readonly #accepted = new Map<string, EncodedJob>();
+  readonly #accepted = new Map<string, { definition: string; snapshot: JobSnapshot }>();
   #intake: IntakeLog | undefined;
   /** The last intake record written. */
   #intakeSeq = 0;
@@ -156,17 +156,17 @@ class SqliteStore implements DurableJobStore {
     if (intake === undefined) throw new Error('This store is not open');
     const encoded: EncodedJob[] = [];
     for (const { definition, snapshot } of jobs) {
-      encoded.push({
-        definition: encode(definition) as string,
-        snapshot: encode(snapshot) as string,
-      });
+      const { createdAt, nextRunAt } = snapshot;
+      encoded.push({ definition: encode(definition) as string, createdAt, nextRunAt });
     }
     // On disk before submitJob returns: what was accepted survives a crash right after. If the
     // write fails, submitJob throws and nothing of it was accepted.
     intake.append(this.#intakeSeq + 1, encoded);
     this.#intakeSeq += 1;
     for (let index = 0; index < jobs.length; index++) {
-      this.#accepted.set((jobs[index] as AcceptedJob).snapshot.id, encoded[index] as EncodedJob);
+      const { snapshot } = jobs[index] as AcceptedJob;
+      const { definition } = encoded[index] as EncodedJob;
+      this.#accepted.set(snapshot.id, { definition, snapshot });
     }
   }
 
@@ -284,14 +284,14 @@ class SqliteStore implements DurableJobStore {
       for (const [id, accepted] of this.#accepted) {
         // Not in the mirror yet: a subscriber flushed while the batch it belongs to was being
         // announced, and its row is as it was accepted. (An evicted job is not in #accepted.)
-        const snapshot = this.#mirror.get(id);
+        const snapshot = this.#mirror.get(id) ?? accepted.snapshot;
         const progress = this.#progress.get(id);
         const inserted = statements.insert.run(
           id,
           accepted.definition,
-          snapshot === undefined ? accepted.snapshot : encode(snapshot),
-          snapshot?.status ?? 'pending',
-          progress?.run ?? snapshot?.runs ?? 0,
+          encode(snapshot),
+          snapshot.status,
+          progress?.run ?? snapshot.runs,
           progress?.attempt ?? 0,
           progress?.retryAt ?? null,
         );

@@ -25,7 +25,10 @@ function meta(path: string, key: string): string | undefined {
 }
 
 /** A job as a clean run left it in the database: its definition and snapshot, decoded. */
-function storedJob(path: string, id: string): { definition: unknown; snapshot: unknown } {
+function storedJob(
+  path: string,
+  id: string,
+): { definition: Record<string, unknown>; snapshot: { createdAt: number } } {
   const db = new Database(path, { readonly: true });
   const row = db.prepare('SELECT definition, snapshot FROM jobs WHERE id = ?').get(id) as {
     definition: string;
@@ -60,24 +63,27 @@ function rowsById(path: string): Map<string, number> {
 }
 
 const lifeIds = (prefix: string) =>
-  ['0', '1', '2', '3', '4', 'batch', 'child-a', 'child-b'].map((id) => `${prefix}-${id}`);
+  ['0', '1', '2', '3', '4', 'later', 'batch', 'child-a', 'child-b'].map((id) => `${prefix}-${id}`);
 
 describe('the intake file of sqliteStore', () => {
   it.each(['normal', 'full'] as const)(
     "holds every job submitJob accepted, for a process killed before any flush ('%s')",
     async (mode) => {
       const path = tempDbPath();
-      crashedLife(path, 'a', mode, 'flush-mid-batch');
+      const later = JSON.parse(crashedLife(path, 'a', mode, 'flush-mid-batch'));
       const next = scheduler(path);
       await next.start();
       expect(next.listJobs().map((job) => job.id)).toEqual(lifeIds('a'));
+      expect(next.getJobStatus('a-later')).toEqual(later);
+      expect(later).toMatchObject({ status: 'pending', createdAt: expect.any(Number) });
+      expect(later.nextRunAt).toBeGreaterThan(later.createdAt);
       await next.stop({ drain: true });
       expect(next.getJobStatus('a-3')).toMatchObject({ status: 'completed', result: 3 });
       expect(next.getJobStatus('a-batch')?.status).toBe('completed');
       expect(next.getJobStatus('a-child-b')).toMatchObject({ status: 'completed', result: 11 });
       // One row each: the flush a subscriber made halfway through the batch split nothing.
       expect([...rowsById(path).values()].every((count) => count === 1)).toBe(true);
-      expect(rowsById(path).size).toBe(8);
+      expect(rowsById(path).size).toBe(9);
     },
   );
 
@@ -91,6 +97,7 @@ describe('the intake file of sqliteStore', () => {
     expect(next.listJobs().map((job) => job.id)).toEqual([...lifeIds('a'), ...lifeIds('b')]);
     await next.stop({ drain: true });
     expect(next.listJobs('completed')).toHaveLength(16);
+    expect(next.listJobs('cancelled').map((job) => job.id)).toEqual(['a-later', 'b-later']);
   });
 
   it('throws from submitJob when the write fails, and keeps the file whole', async () => {
@@ -129,11 +136,9 @@ describe('the intake file of sqliteStore', () => {
     await first.stop({ drain: true });
     // As if the process had died between the commit of record 1 and the reset of the file,
     // just after accepting record 2.
-    const kept = storedJob(path, 'kept');
-    const fresh = {
-      definition: { ...(kept.definition as object), id: 'fresh', payload: 2 },
-      snapshot: { ...(kept.snapshot as object), id: 'fresh', status: 'pending' },
-    };
+    const stored = storedJob(path, 'kept');
+    const kept = { definition: stored.definition, createdAt: stored.snapshot.createdAt };
+    const fresh = { ...kept, definition: { ...stored.definition, id: 'fresh', payload: 2 } };
     const header = JSON.stringify({ rxjobsIntake: 1, database: meta(path, 'database_id') });
     writeFileSync(
       `${path}-intake`,

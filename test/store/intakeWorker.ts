@@ -34,6 +34,14 @@ if (flushMidBatch === 'flush-mid-batch') {
   });
 }
 for (let i = 0; i < 5; i++) scheduler.submitJob({ id: `${prefix}-${i}`, name: 'echo', payload: i });
+// Its snapshot's times come back from the file too; the test compares them with these.
+const later = scheduler.submitJob({
+  id: `${prefix}-later`,
+  name: 'echo',
+  payload: 0,
+  schedule: { type: 'once', startTime: Date.now() + 3_600_000 },
+});
+process.stdout.write(`${JSON.stringify(scheduler.getJobStatus(later.id))}\n`);
 scheduler.submitJob({
   id: `${prefix}-batch`,
   name: 'echo',

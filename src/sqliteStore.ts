@@ -172,9 +172,9 @@ class SqliteStore implements DurableJobStore {
 
   apply(event: JobEvent): void {
     this.#mirror.apply(event);
-    this.#progressOf(event);
-    // A submitted job is in the intake file already; see accept().
-    if (event.type !== 'submitted') this.#dirty.add(event.jobId);
+    this.#trackProgress(event);
+    // A job accepted since the last flush is inserted by it as it is then: nothing to update.
+    if (!this.#accepted.has(event.jobId)) this.#dirty.add(event.jobId);
     if (!this.#flushQueued) {
       this.#flushQueued = true;
       // One transaction per event-loop turn, after its promise callbacks have all run: the
@@ -243,27 +243,33 @@ class SqliteStore implements DurableJobStore {
     }
   }
 
-  #progressOf(event: JobEvent): void {
-    let progress = this.#progress.get(event.jobId);
+  /** The run and attempt a row records, for jobs that have queued a run; none is run 0. */
+  #trackProgress(event: JobEvent): void {
+    const { type, jobId } = event;
+    if (event.final) {
+      this.#progress.delete(jobId);
+      return;
+    }
+    if (type !== 'queued' && type !== 'started' && type !== 'retrying') return;
+    let progress = this.#progress.get(jobId);
     if (progress === undefined) {
       progress = { run: 0, attempt: 0, retryAt: undefined };
-      this.#progress.set(event.jobId, progress);
+      this.#progress.set(jobId, progress);
     }
-    if (event.type === 'queued' || event.type === 'started') {
-      progress.run = event.run;
-      progress.attempt = event.attempt;
-      progress.retryAt = undefined;
-    } else if (event.type === 'retrying') {
-      progress.attempt = event.attempt;
+    progress.attempt = event.attempt;
+    if (type === 'retrying') {
       progress.retryAt = event.retryAt;
+    } else {
+      progress.run = event.run;
+      progress.retryAt = undefined;
     }
-    if (event.final) this.#progress.delete(event.jobId);
   }
 
   #evict(id: string): void {
-    this.#dirty.delete(id);
     // Ended and out of `retention` before it reached the database: there is no row to delete.
-    if (!this.#accepted.delete(id)) this.#evicted.add(id);
+    if (this.#accepted.delete(id)) return;
+    this.#dirty.delete(id);
+    this.#evicted.add(id);
   }
 
   #flush(): void {
@@ -296,8 +302,6 @@ class SqliteStore implements DurableJobStore {
           progress?.retryAt ?? null,
         );
         this.#rows.set(id, Number(inserted.lastInsertRowid));
-        // Inserted as it is now: no update needed on top.
-        this.#dirty.delete(id);
       }
       for (const id of this.#dirty) {
         const snapshot = this.#mirror.get(id);

@@ -1,3 +1,5 @@
+import type { JobDefinition } from './types.js';
+
 /**
  * JSON for what a durable store keeps: `Infinity` (a timeout or `maxAttempts` may be infinite)
  * and errors survive the round trip; a value JSON cannot hold is kept as its description.
@@ -65,6 +67,44 @@ export function encode(value: unknown): string | null {
   } catch {
     return JSON.stringify({ $unserializable: String(value) });
   }
+}
+
+/** A number as `encode` writes it: as JavaScript prints it when finite, else as the replacer does. */
+function encodeNumber(value: number): string {
+  return Number.isFinite(value) ? `${value}` : (encode(value) as string);
+}
+
+const quote = JSON.stringify;
+
+/**
+ * `encode(definition)`, written field by field: a template is about three times faster than
+ * `JSON.stringify` on this shape, and a durable `submitJob` encodes one. Nested values that may
+ * be anything (the payload, the timing) go through `encode`.
+ */
+export function encodeDefinition(definition: JobDefinition): string {
+  const { payload, retryPolicy: policy, parentId, childIds } = definition;
+  let policyText =
+    `{"maxAttempts":${encodeNumber(policy.maxAttempts)}` +
+    `,"initialDelay":${encodeNumber(policy.initialDelay)}` +
+    `,"maxDelay":${encodeNumber(policy.maxDelay)}` +
+    `,"backoffFactor":${encodeNumber(policy.backoffFactor)}`;
+  if (policy.jitter !== undefined) policyText += `,"jitter":${quote(policy.jitter)}`;
+  if (policy.resetOnSuccess !== undefined) {
+    policyText += `,"resetOnSuccess":${policy.resetOnSuccess}`;
+  }
+  let text =
+    `{"id":${quote(definition.id)},"name":${quote(definition.name)}` +
+    `,"type":${quote(definition.type)},"priority":${encodeNumber(definition.priority)}`;
+  // Left out when undefined, as JSON.stringify leaves out an undefined property.
+  if (payload !== undefined) text += `,"payload":${encode(payload)}`;
+  text +=
+    `,"timing":${encode(definition.timing)},"retryPolicy":${policyText}}` +
+    `,"timeout":${encodeNumber(definition.timeout)},"overlap":${quote(definition.overlap)}` +
+    `,"missedRuns":${quote(definition.missedRuns)}` +
+    `,"concurrency":${encodeNumber(definition.concurrency)}`;
+  if (parentId !== undefined) text += `,"parentId":${quote(parentId)}`;
+  if (childIds !== undefined) text += `,"childIds":${quote(childIds)}`;
+  return `${text}}`;
 }
 
 export function decode(text: string | null): unknown {

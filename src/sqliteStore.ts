@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { expectedMessage } from '../operators/validate.js';
-import { decode, encode } from './durableCodec.js';
+import { decode, encode, encodeDefinition } from './durableCodec.js';
 import { type EncodedJob, IntakeLog, readIntake } from './intakeLog.js';
 import type { AcceptedJob, DurableJobStore, RecoveredJob } from './jobStore.js';
 import { MemoryStore } from './memoryStore.js';
@@ -157,7 +157,7 @@ class SqliteStore implements DurableJobStore {
     const encoded: EncodedJob[] = [];
     for (const { definition, snapshot } of jobs) {
       const { createdAt, nextRunAt } = snapshot;
-      encoded.push({ definition: encode(definition) as string, createdAt, nextRunAt });
+      encoded.push({ definition: encodeDefinition(definition), createdAt, nextRunAt });
     }
     // On disk before submitJob returns: what was accepted survives a crash right after. If the
     // write fails, submitJob throws and nothing of it was accepted.

@@ -328,7 +328,8 @@ class SqliteStore implements DurableJobStore {
 
   /**
    * Opens the database and its intake file. Everything that could refuse them is read before
-   * anything is written: a database that is refused stays as it was.
+   * rxjobs writes anything: a database that is refused keeps its contents. (Closing it may
+   * still fold a crashed process's `-wal` file into it, as any SQLite connection's close does.)
    */
   #connect(): { db: Database.Database; intake: IntakeLog; database: string } {
     const path = this.#path;

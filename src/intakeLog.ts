@@ -80,8 +80,11 @@ export class IntakeLog {
     return this.#empty;
   }
 
-  /** On disk (in the OS; on the device too when `sync`) when it returns; throws if not. */
-  append(seq: number, jobs: readonly EncodedJob[]): void {
+  /**
+   * On disk (in the OS; on the device too when `sync`) when it returns; throws if not. Returns
+   * where the record starts, for {@link recordAt}.
+   */
+  append(seq: number, jobs: readonly EncodedJob[]): number {
     let line = '';
     for (const { definition, createdAt, nextRunAt } of jobs) {
       // Scheduler times are finite numbers, which JSON writes as JavaScript prints them.
@@ -89,8 +92,18 @@ export class IntakeLog {
       const job = `{"definition":${definition},"createdAt":${createdAt}${next}}`;
       line = line === '' ? job : `${line},${job}`;
     }
+    const start = this.#size;
     this.#write(`{"seq":${seq},"jobs":[${line}]}\n`);
     this.#empty = false;
+    return start;
+  }
+
+  /**
+   * What the file holds now, for {@link recordAt}: the store reads a job back from here rather
+   * than keep a copy of every job it accepts until the next flush.
+   */
+  read(): Buffer {
+    return readFileSync(this.#path);
   }
 
   /** Forgets every record, which the database holds now, and starts the file afresh. */
@@ -167,24 +180,38 @@ export function readIntake(path: string, database: string | undefined): IntakeRe
     );
   }
   return records.map((line, index) => {
-    const record = parseLine(line);
-    if (!isRecord(record)) {
+    const record = parseRecord(line);
+    if (record === undefined) {
       throw new StoreOpenError(path, 'unreadable', `record ${index + 1} is not a job record`);
     }
-    const jobs = record.jobs.map(({ definition, createdAt, nextRunAt }) => ({
-      definition,
-      snapshot: pendingSnapshot(
-        definition.id,
-        definition.name,
-        definition.type,
-        definition.priority,
-        definition.parentId,
-        createdAt,
-        nextRunAt,
-      ),
-    }));
-    return { seq: record.seq, jobs };
+    return record;
   });
+}
+
+/** The record that starts at byte `start` of `file`, as {@link IntakeLog.append} returned it. */
+export function recordAt(file: Buffer, start: number): IntakeRecord {
+  const record = parseRecord(file.toString('utf8', start, file.indexOf(10, start)));
+  if (record === undefined) throw new Error(`The intake file has no record at byte ${start}`);
+  return record;
+}
+
+/** A complete line as a record, or undefined when it is not one. */
+function parseRecord(line: string): IntakeRecord | undefined {
+  const record = parseLine(line);
+  if (!isRecord(record)) return undefined;
+  const jobs = record.jobs.map(({ definition, createdAt, nextRunAt }) => ({
+    definition,
+    snapshot: pendingSnapshot(
+      definition.id,
+      definition.name,
+      definition.type,
+      definition.priority,
+      definition.parentId,
+      createdAt,
+      nextRunAt,
+    ),
+  }));
+  return { seq: record.seq, jobs };
 }
 
 function parseLine(line: string): unknown {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { expectedMessage } from '../operators/validate.js';
 import { decode, encode, encodeDefinition } from './durableCodec.js';
-import { type EncodedJob, IntakeLog, readIntake } from './intakeLog.js';
+import { type EncodedJob, IntakeLog, readIntake, recordAt } from './intakeLog.js';
 import type { AcceptedJob, DurableJobStore, RecoveredJob } from './jobStore.js';
 import { MemoryStore } from './memoryStore.js';
 import { checkVersion, migrate } from './sqliteSchema.js';
@@ -83,10 +83,12 @@ class SqliteStore implements DurableJobStore {
   readonly #dirty = new Set<string>();
   readonly #evicted = new Set<string>();
   /**
-   * Accepted jobs in the intake file and not yet in the database, in order, as encoded when
-   * accepted: a payload the caller changes later is not what runs.
+   * Accepted jobs in the intake file and not yet in the database, in order, with where their
+   * record starts in it. The flush reads them back from there: a copy of each, kept in memory
+   * until then, cost a backlog of new jobs more in garbage collection than the write itself,
+   * and the file holds each as accepted, whatever the caller does with its payload later.
    */
-  readonly #accepted = new Map<string, { definition: string; snapshot: JobSnapshot }>();
+  readonly #accepted = new Map<string, number>();
   #intake: IntakeLog | undefined;
   /** The last intake record written. */
   #intakeSeq = 0;
@@ -161,13 +163,9 @@ class SqliteStore implements DurableJobStore {
     }
     // On disk before submitJob returns: what was accepted survives a crash right after. If the
     // write fails, submitJob throws and nothing of it was accepted.
-    intake.append(this.#intakeSeq + 1, encoded);
+    const start = intake.append(this.#intakeSeq + 1, encoded);
     this.#intakeSeq += 1;
-    for (let index = 0; index < jobs.length; index++) {
-      const { snapshot } = jobs[index] as AcceptedJob;
-      const { definition } = encoded[index] as EncodedJob;
-      this.#accepted.set(snapshot.id, { definition, snapshot });
-    }
+    for (const { snapshot } of jobs) this.#accepted.set(snapshot.id, start);
   }
 
   apply(event: JobEvent): void {
@@ -287,14 +285,25 @@ class SqliteStore implements DurableJobStore {
         this.#rows.delete(id);
         if (seq !== undefined) statements.remove.run(seq);
       }
-      for (const [id, accepted] of this.#accepted) {
+      // Read back once per flush, and each record once: a batch's children share theirs.
+      let file: Buffer | undefined;
+      const records = new Map<number, Map<string, AcceptedJob>>();
+      for (const [id, start] of this.#accepted) {
+        file ??= (intake as IntakeLog).read();
+        let jobs = records.get(start);
+        if (jobs === undefined) {
+          const record = recordAt(file, start);
+          jobs = new Map(record.jobs.map((job) => [job.snapshot.id, job]));
+          records.set(start, jobs);
+        }
+        const accepted = jobs.get(id) as AcceptedJob;
         // Not in the mirror yet: a subscriber flushed while the batch it belongs to was being
         // announced, and its row is as it was accepted. (An evicted job is not in #accepted.)
         const snapshot = this.#mirror.get(id) ?? accepted.snapshot;
         const progress = this.#progress.get(id);
         const inserted = statements.insert.run(
           id,
-          accepted.definition,
+          encodeDefinition(accepted.definition),
           encode(snapshot),
           snapshot.status,
           progress?.run ?? snapshot.runs,

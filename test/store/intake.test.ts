@@ -116,6 +116,22 @@ describe('the intake file of sqliteStore', () => {
     await next.stop({ drain: true });
   });
 
+  it('gives the database the payload as accepted, whatever the caller changes later', async () => {
+    const path = tempDbPath();
+    const jobs = new JobScheduler({ store: sqliteStore({ path }) });
+    jobs.define('send', (message: { to: string }) => message.to);
+    const message = { to: 'ada@example.com' };
+    jobs.submitJob({
+      id: 'mail',
+      name: 'send',
+      payload: message,
+      schedule: { type: 'once', startTime: Date.now() + 60_000 },
+    });
+    message.to = 'mallory@example.com';
+    await jobs.stop();
+    expect(storedJob(path, 'mail').definition.payload).toEqual({ to: 'ada@example.com' });
+  });
+
   it('is removed by a clean stop, once the database holds everything', async () => {
     const path = tempDbPath();
     const jobs = scheduler(path);

@@ -24,13 +24,28 @@ function replacer(this: unknown, _key: string, value: unknown): unknown {
   return value;
 }
 
+/**
+ * Reads back what the replacer wrote, and nothing else: a tag is an object with that one key, as
+ * the replacer makes it, so a payload that merely has a `$error` key among others stays as it
+ * is. It never throws, whatever the text holds: a record that does not decode is not a reason to
+ * stop a flush or refuse a database. (A one-key object shaped like a tag does come back as what
+ * the tag stands for.)
+ */
 function reviver(_key: string, value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  const record = value as { $number?: unknown; $error?: EncodedError['$error'] };
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return value;
+  const record = value as { $number?: unknown; $error?: unknown };
   if (record.$number === 'Infinity') return Number.POSITIVE_INFINITY;
   if (record.$number === '-Infinity') return Number.NEGATIVE_INFINITY;
-  if (record.$error !== undefined) {
-    const { name, message, ...fields } = record.$error;
+  const stored = record.$error as { name?: unknown; message?: unknown } | null | undefined;
+  if (
+    typeof stored === 'object' &&
+    stored !== null &&
+    typeof stored.name === 'string' &&
+    typeof stored.message === 'string'
+  ) {
+    const { name, message, ...fields } = stored;
     // The class is gone after a restart; the name, message and fields (jobId, ms) are not.
     return Object.assign(new Error(message), fields, { name });
   }

@@ -5,6 +5,7 @@ import {
   ftruncateSync,
   openSync,
   readFileSync,
+  readSync,
   rmSync,
   writeSync,
 } from 'node:fs';
@@ -70,7 +71,8 @@ export class IntakeLog {
     this.#path = path;
     this.#header = `${JSON.stringify({ rxjobsIntake: 1, database } satisfies IntakeHeader)}\n`;
     this.#sync = sync;
-    this.#fd = openSync(path, 'a');
+    // Read too, through the same descriptor: the flush reads jobs back even if the path is gone.
+    this.#fd = openSync(path, 'a+');
     // A file that a power loss could forget ever existed is no place for accepted jobs.
     if (sync) syncDirectory(path);
   }
@@ -92,6 +94,8 @@ export class IntakeLog {
       const job = `{"definition":${definition},"createdAt":${createdAt}${next}}`;
       line = line === '' ? job : `${line},${job}`;
     }
+    // A reset whose header write failed left the file empty: the header comes first.
+    if (this.#size === 0) this.#write(this.#header);
     const start = this.#size;
     this.#write(`{"seq":${seq},"jobs":[${line}]}\n`);
     this.#empty = false;
@@ -103,7 +107,13 @@ export class IntakeLog {
    * than keep a copy of every job it accepts until the next flush.
    */
   read(): Buffer {
-    return readFileSync(this.#path);
+    const file = Buffer.allocUnsafe(this.#size);
+    for (let done = 0; done < file.length; ) {
+      const read = readSync(this.#fd, file, done, file.length - done, done);
+      if (read === 0) throw new Error(`The intake file ends at byte ${done}, not ${file.length}`);
+      done += read;
+    }
+    return file;
   }
 
   /** Forgets every record, which the database holds now, and starts the file afresh. */
@@ -186,6 +196,21 @@ export function readIntake(path: string, database: string | undefined): IntakeRe
     }
     return record;
   });
+}
+
+const DEFINITION_KEY = '"jobs":[{"definition":';
+const CREATED_KEY = ',"createdAt":';
+
+/**
+ * The definition of the one job of the record at byte `start` of `file`, as it was written. It
+ * is found, not parsed: it follows the first `"jobs":[{"definition":` of the line, as nothing
+ * before it is a string, and ends at the line's last `,"createdAt":`, as only that job's times
+ * follow it. A payload may hold such a key, but only before that point.
+ */
+export function definitionAt(file: Buffer, start: number): string {
+  const from = file.indexOf(DEFINITION_KEY, start) + DEFINITION_KEY.length;
+  const to = file.lastIndexOf(CREATED_KEY, file.indexOf(10, start));
+  return file.toString('utf8', from, to);
 }
 
 /** The record that starts at byte `start` of `file`, as {@link IntakeLog.append} returned it. */

@@ -54,6 +54,8 @@ export class JobLifecycle {
   readonly #live = new Map<string, LiveJob>();
   readonly #sourceHooks: RunSourceHooks;
   readonly #captures: JobEvent[][] = [];
+  /** The ids of a batch's children while the batch is announced: a subscriber may submit meanwhile. */
+  #announcing: ReadonlySet<string> = NO_ANNOUNCING;
   #queuedRuns = 0;
   #activeBatches = 0;
   #emitting = 0;
@@ -102,8 +104,9 @@ export class JobLifecycle {
     return this.#live.get(id);
   }
 
+  /** True for a job that has not ended, and for a batch's child that is not announced yet. */
   has(id: string): boolean {
-    return this.#live.has(id);
+    return this.#live.has(id) || this.#announcing.has(id);
   }
 
   /** Jobs that have not ended and belong to no batch, as a list that later changes leave alone. */
@@ -164,11 +167,16 @@ export class JobLifecycle {
     // The batch and its children reach a durable store as one record, not one per child.
     this.#durable?.accept(events.map(accepted));
     this.#live.set(job.id, job);
-    this.emit(events[0] as JobEvent);
-    children.forEach((child, index) => {
-      this.#live.set(child.id, child);
-      this.emit(events[index + 1] as JobEvent);
-    });
+    this.#announcing = new Set(children.map((child) => child.id));
+    try {
+      this.emit(events[0] as JobEvent);
+      children.forEach((child, index) => {
+        this.#live.set(child.id, child);
+        this.emit(events[index + 1] as JobEvent);
+      });
+    } finally {
+      this.#announcing = NO_ANNOUNCING;
+    }
     job.children = children;
     return job;
   }
@@ -481,6 +489,7 @@ export class JobLifecycle {
 }
 
 const NO_IDS: readonly string[] = Object.freeze([]);
+const NO_ANNOUNCING: ReadonlySet<string> = new Set();
 
 /** A submitted event as a durable store keeps it; a durable scheduler's events carry both. */
 function accepted(event: JobEvent): AcceptedJob {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { expectedMessage } from '../operators/validate.js';
 import { decode, encode, encodeDefinition } from './durableCodec.js';
-import { type EncodedJob, IntakeLog, readIntake, recordAt } from './intakeLog.js';
+import { definitionAt, type EncodedJob, IntakeLog, readIntake, recordAt } from './intakeLog.js';
 import type { AcceptedJob, DurableJobStore, RecoveredJob } from './jobStore.js';
 import { MemoryStore } from './memoryStore.js';
 import { checkVersion, migrate } from './sqliteSchema.js';
@@ -84,9 +84,10 @@ class SqliteStore implements DurableJobStore {
   readonly #evicted = new Set<string>();
   /**
    * Accepted jobs in the intake file and not yet in the database, in order, with where their
-   * record starts in it. The flush reads them back from there: a copy of each, kept in memory
-   * until then, cost a backlog of new jobs more in garbage collection than the write itself,
-   * and the file holds each as accepted, whatever the caller does with its payload later.
+   * record starts in it; for a batch's jobs, which share one record, `-start - 1`. The flush
+   * reads them back from there: a copy of each, kept in memory until then, cost a backlog of
+   * new jobs more in garbage collection than the write itself, and the file holds each as
+   * accepted, whatever the caller does with its payload later.
    */
   readonly #accepted = new Map<string, number>();
   #intake: IntakeLog | undefined;
@@ -165,7 +166,8 @@ class SqliteStore implements DurableJobStore {
     // write fails, submitJob throws and nothing of it was accepted.
     const start = intake.append(this.#intakeSeq + 1, encoded);
     this.#intakeSeq += 1;
-    for (const { snapshot } of jobs) this.#accepted.set(snapshot.id, start);
+    const at = jobs.length === 1 ? start : -start - 1;
+    for (const { snapshot } of jobs) this.#accepted.set(snapshot.id, at);
   }
 
   apply(event: JobEvent): void {
@@ -218,10 +220,26 @@ class SqliteStore implements DurableJobStore {
       const statements = this.#statements;
       if (records.length > 0 && statements !== undefined) {
         db.transaction(() => {
+          // An id in a record was free when it was accepted: a row or an earlier record with it
+          // belongs to a job that had ended and fallen out of `retention`, and goes.
+          const rows = new Map(
+            db.prepare('SELECT id, seq FROM jobs').raw().all() as [string, number][],
+          );
           for (const { jobs } of records) {
             for (const { definition, snapshot } of jobs) {
               const { id, status } = snapshot;
-              statements.insert.run(id, encode(definition), encode(snapshot), status, 0, 0, null);
+              const stale = rows.get(id);
+              if (stale !== undefined) statements.remove.run(stale);
+              const inserted = statements.insert.run(
+                id,
+                encodeDefinition(definition),
+                encode(snapshot),
+                status,
+                0,
+                0,
+                null,
+              );
+              rows.set(id, Number(inserted.lastInsertRowid));
             }
           }
           seq = (records.at(-1) as { seq: number }).seq;
@@ -278,39 +296,46 @@ class SqliteStore implements DurableJobStore {
     const intake = this.#intake;
     const consumed = intake !== undefined && !intake.empty;
     if (this.#dirty.size === 0 && this.#evicted.size === 0 && !consumed) return;
+    // Rows change in memory only once the commit holds: a rolled-back flush leaves them be.
+    const inserted: [string, number][] = [];
     db.transaction(() => {
       // Deletes first: a job evicted in this turn may share its id with one accepted in it.
       for (const id of this.#evicted) {
         const seq = this.#rows.get(id);
-        this.#rows.delete(id);
         if (seq !== undefined) statements.remove.run(seq);
       }
-      // Read back once per flush, and each record once: a batch's children share theirs.
+      // Read back once per flush. A job alone in its record is copied out of the file as it
+      // was written; a batch's record is parsed once for all its jobs.
       let file: Buffer | undefined;
-      const records = new Map<number, Map<string, AcceptedJob>>();
-      for (const [id, start] of this.#accepted) {
+      const batches = new Map<number, Map<string, AcceptedJob>>();
+      for (const [id, at] of this.#accepted) {
         file ??= (intake as IntakeLog).read();
-        let jobs = records.get(start);
-        if (jobs === undefined) {
-          const record = recordAt(file, start);
-          jobs = new Map(record.jobs.map((job) => [job.snapshot.id, job]));
-          records.set(start, jobs);
-        }
-        const accepted = jobs.get(id) as AcceptedJob;
+        const start = at < 0 ? -at - 1 : at;
+        let snapshot = this.#mirror.get(id);
+        let definition: string | undefined;
         // Not in the mirror yet: a subscriber flushed while the batch it belongs to was being
         // announced, and its row is as it was accepted. (An evicted job is not in #accepted.)
-        const snapshot = this.#mirror.get(id) ?? accepted.snapshot;
+        if (at < 0 || snapshot === undefined) {
+          let jobs = batches.get(start);
+          if (jobs === undefined) {
+            jobs = new Map(recordAt(file, start).jobs.map((job) => [job.snapshot.id, job]));
+            batches.set(start, jobs);
+          }
+          const accepted = jobs.get(id) as AcceptedJob;
+          snapshot ??= accepted.snapshot;
+          definition = encodeDefinition(accepted.definition);
+        }
         const progress = this.#progress.get(id);
-        const inserted = statements.insert.run(
+        const row = statements.insert.run(
           id,
-          encodeDefinition(accepted.definition),
+          definition ?? definitionAt(file, start),
           encode(snapshot),
           snapshot.status,
           progress?.run ?? snapshot.runs,
           progress?.attempt ?? 0,
           progress?.retryAt ?? null,
         );
-        this.#rows.set(id, Number(inserted.lastInsertRowid));
+        inserted.push([id, Number(row.lastInsertRowid)]);
       }
       for (const id of this.#dirty) {
         const snapshot = this.#mirror.get(id);
@@ -328,6 +353,8 @@ class SqliteStore implements DurableJobStore {
       }
       if (consumed) statements.intakeSeq.run(String(this.#intakeSeq));
     })();
+    for (const id of this.#evicted) this.#rows.delete(id);
+    for (const [id, seq] of inserted) this.#rows.set(id, seq);
     this.#accepted.clear();
     this.#dirty.clear();
     this.#evicted.clear();

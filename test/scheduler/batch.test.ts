@@ -1,6 +1,6 @@
 import { throwError } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { BatchError, JobCancelledError } from '../../src/index.js';
+import { BatchError, DuplicateJobIdError, JobCancelledError } from '../../src/index.js';
 import { inVirtualTime, only } from '../helpers/virtualTime.js';
 
 describe('JobScheduler batches', () => {
@@ -27,6 +27,30 @@ describe('JobScheduler batches', () => {
       });
     });
     await expect(result).resolves.toEqual([60, 20, 40]);
+  });
+
+  it("refuses a child's id to a job submitted while the batch is announced", () => {
+    inVirtualTime({}, ({ scheduler }) => {
+      let refusal: unknown;
+      scheduler.events$.subscribe((event) => {
+        if (event.type !== 'submitted' || event.jobId !== 'batch') return;
+        try {
+          scheduler.submitJob({ id: 'child', name: 'intruder', handler: () => 'intruder' });
+        } catch (error) {
+          refusal = error;
+        }
+      });
+      scheduler.submitJob({
+        id: 'batch',
+        name: 'batch',
+        jobs: [{ id: 'child', name: 'child', handler: () => 'child' }],
+      });
+      expect(refusal).toBeInstanceOf(DuplicateJobIdError);
+      expect(scheduler.listJobs().map((job) => [job.id, job.name])).toEqual([
+        ['batch', 'batch'],
+        ['child', 'child'],
+      ]);
+    });
   });
 
   it('runs at most `concurrency` children at once', () => {

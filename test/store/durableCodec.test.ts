@@ -90,6 +90,23 @@ describe('durable codec', () => {
     );
   });
 
+  it('never throws on JSON it did not write, and reads only its own tags as tags', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(() => decode(JSON.stringify(value) ?? 'null')).not.toThrow();
+      }),
+      { numRuns: 500, seed: 5 },
+    );
+    for (const data of [
+      { $error: null },
+      { $error: { name: 1, message: { toString: 1 } } },
+      { $number: 'Infinity', unit: 'ms' },
+      { $error: { name: 'E', message: 'm' }, also: true },
+    ]) {
+      expect(decode(encode(data))).toEqual(data);
+    }
+  });
+
   it('keeps the name, message and fields of an error', () => {
     const error = Object.assign(new RangeError('too slow'), { jobId: 'job-1', ms: 50 });
     const decoded = decode(encode({ error })) as { error: Error & { jobId: string; ms: number } };

@@ -120,7 +120,8 @@ describe('the intake file of sqliteStore', () => {
     const path = tempDbPath();
     const jobs = new JobScheduler({ store: sqliteStore({ path }) });
     jobs.define('send', (message: { to: string }) => message.to);
-    const message = { to: 'ada@example.com' };
+    // Bytes beyond ASCII, and the intake record's own keys, inside the payload.
+    const message = { to: 'ädä@example.com', createdAt: 1, nested: { '"createdAt":': 2 } };
     jobs.submitJob({
       id: 'mail',
       name: 'send',
@@ -129,7 +130,53 @@ describe('the intake file of sqliteStore', () => {
     });
     message.to = 'mallory@example.com';
     await jobs.stop();
-    expect(storedJob(path, 'mail').definition.payload).toEqual({ to: 'ada@example.com' });
+    expect(storedJob(path, 'mail').definition.payload).toEqual({
+      to: 'ädä@example.com',
+      createdAt: 1,
+      nested: { '"createdAt":': 2 },
+    });
+  });
+
+  it('keeps the last job accepted under an id that was used twice before a crash', async () => {
+    const path = tempDbPath();
+    const first = scheduler(path);
+    await first.start();
+    first.submitJob({ id: 'twice', name: 'echo', payload: 1 });
+    await first.stop({ drain: true });
+    // As if 'twice' had run again, ended and fallen out of retention, and been accepted once
+    // more, before a crash that came before the flush.
+    const stored = storedJob(path, 'twice');
+    const again = (payload: number) => ({
+      definition: { ...stored.definition, payload },
+      createdAt: stored.snapshot.createdAt,
+    });
+    const header = JSON.stringify({ rxjobsIntake: 1, database: meta(path, 'database_id') });
+    writeFileSync(
+      `${path}-intake`,
+      `${header}\n${encode({ seq: 2, jobs: [again(2)] })}\n${encode({ seq: 3, jobs: [again(3)] })}\n`,
+    );
+    const next = scheduler(path);
+    await next.start();
+    await next.stop({ drain: true });
+    expect(rowsById(path)).toEqual(new Map([['twice', 1]]));
+    expect(next.getJobStatus('twice')).toMatchObject({ status: 'completed', result: 3 });
+  });
+
+  it('keeps a payload whose keys look like the codec tags as the data it is', async () => {
+    const path = tempDbPath();
+    const first = scheduler(path);
+    const payload = { $error: null, $number: 'Infinity' };
+    first.submitJob({
+      id: 'tagged',
+      name: 'echo',
+      payload,
+      schedule: { type: 'once', startTime: Date.now() + 60_000 },
+    });
+    await first.stop();
+    expect(storedJob(path, 'tagged').definition.payload).toEqual(payload);
+    const next = scheduler(path);
+    expect(next.getJobStatus('tagged')?.status).toBe('cancelled');
+    await next.stop();
   });
 
   it('is removed by a clean stop, once the database holds everything', async () => {

@@ -1,6 +1,6 @@
 // Accepted jobs wait in `<path>-intake` until a flush moves them into the database.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -37,6 +37,30 @@ function storedJob(
   db.close();
   return { definition: JSON.parse(row.definition), snapshot: JSON.parse(row.snapshot) };
 }
+
+/** A fresh database that ran one job with `id` to completion, and that job as it stored it. */
+async function databaseWithJob(id: string) {
+  const path = tempDbPath();
+  const first = scheduler(path);
+  await first.start();
+  first.submitJob({ id, name: 'echo', payload: 1 });
+  await first.stop({ drain: true });
+  const stored = storedJob(path, id);
+  /** The job as an intake record holds it, with `changes` to its definition. */
+  const accepted = (changes: Record<string, unknown> = {}) => ({
+    definition: { ...stored.definition, ...changes },
+    createdAt: stored.snapshot.createdAt,
+  });
+  return { path, accepted };
+}
+
+/** Writes the intake file a crashed process would have left: this database's header, then `text`. */
+function writeIntake(path: string, text: string): void {
+  const header = JSON.stringify({ rxjobsIntake: 1, database: meta(path, 'database_id') });
+  writeFileSync(`${path}-intake`, `${header}\n${text}`);
+}
+
+const line = (record: unknown) => `${encode(record)}\n`;
 
 /** Runs the worker; it dies by SIGKILL right after its last submitJob. */
 function crashedLife(
@@ -138,22 +162,13 @@ describe('the intake file of sqliteStore', () => {
   });
 
   it('keeps the last job accepted under an id that was used twice before a crash', async () => {
-    const path = tempDbPath();
-    const first = scheduler(path);
-    await first.start();
-    first.submitJob({ id: 'twice', name: 'echo', payload: 1 });
-    await first.stop({ drain: true });
+    const { path, accepted } = await databaseWithJob('twice');
     // As if 'twice' had run again, ended and fallen out of retention, and been accepted once
     // more, before a crash that came before the flush.
-    const stored = storedJob(path, 'twice');
-    const again = (payload: number) => ({
-      definition: { ...stored.definition, payload },
-      createdAt: stored.snapshot.createdAt,
-    });
-    const header = JSON.stringify({ rxjobsIntake: 1, database: meta(path, 'database_id') });
-    writeFileSync(
-      `${path}-intake`,
-      `${header}\n${encode({ seq: 2, jobs: [again(2)] })}\n${encode({ seq: 3, jobs: [again(3)] })}\n`,
+    writeIntake(
+      path,
+      line({ seq: 2, jobs: [accepted({ payload: 2 })] }) +
+        line({ seq: 3, jobs: [accepted({ payload: 3 })] }),
     );
     const next = scheduler(path);
     await next.start();
@@ -192,20 +207,13 @@ describe('the intake file of sqliteStore', () => {
   });
 
   it('skips records the database holds already, and moves in those it does not', async () => {
-    const path = tempDbPath();
-    const first = scheduler(path);
-    await first.start();
-    first.submitJob({ id: 'kept', name: 'echo', payload: 1 });
-    await first.stop({ drain: true });
+    const { path, accepted } = await databaseWithJob('kept');
     // As if the process had died between the commit of record 1 and the reset of the file,
     // just after accepting record 2.
-    const stored = storedJob(path, 'kept');
-    const kept = { definition: stored.definition, createdAt: stored.snapshot.createdAt };
-    const fresh = { ...kept, definition: { ...stored.definition, id: 'fresh', payload: 2 } };
-    const header = JSON.stringify({ rxjobsIntake: 1, database: meta(path, 'database_id') });
-    writeFileSync(
-      `${path}-intake`,
-      `${header}\n${encode({ seq: 1, jobs: [kept] })}\n${encode({ seq: 2, jobs: [fresh] })}\n`,
+    writeIntake(
+      path,
+      line({ seq: 1, jobs: [accepted()] }) +
+        line({ seq: 2, jobs: [accepted({ id: 'fresh', payload: 2 })] }),
     );
 
     const next = scheduler(path);
@@ -223,16 +231,11 @@ describe('the intake file of sqliteStore', () => {
   });
 
   it('ignores a record a crash cut short: it was never acknowledged', async () => {
-    const path = tempDbPath();
-    const first = scheduler(path);
-    await first.start();
-    await first.stop();
-    const header = JSON.stringify({ rxjobsIntake: 1, database: meta(path, 'database_id') });
-    writeFileSync(`${path}-intake`, `${header}\n`);
-    appendFileSync(`${path}-intake`, '{"seq":1,"jobs":[{"definition":{"id":"half');
+    const { path } = await databaseWithJob('done');
+    writeIntake(path, '{"seq":2,"jobs":[{"definition":{"id":"half');
     const next = scheduler(path);
     await next.start();
-    expect(next.listJobs()).toEqual([]);
+    expect(next.listJobs().map((job) => job.id)).toEqual(['done']);
     await next.stop();
   });
 

@@ -10,7 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
-import { decode } from './durableCodec.js';
+import { decode, encodeDefinition } from './durableCodec.js';
 import { pendingSnapshot } from './jobEvents.js';
 import type { AcceptedJob } from './jobStore.js';
 import { StoreOpenError } from './storeOpenError.js';
@@ -84,7 +84,8 @@ export class IntakeLog {
 
   /**
    * On disk (in the OS; on the device too when `sync`) when it returns; throws if not. Returns
-   * where the record starts, for {@link recordAt}.
+   * where its jobs are, for {@link IntakeReadBack}: the store keeps that rather than a copy of
+   * every job it accepts until the next flush.
    */
   append(seq: number, jobs: readonly EncodedJob[]): number {
     let line = '';
@@ -99,21 +100,19 @@ export class IntakeLog {
     const start = this.#size;
     this.#write(`{"seq":${seq},"jobs":[${line}]}\n`);
     this.#empty = false;
-    return start;
+    // A batch's jobs share their record, which is told apart by its sign.
+    return jobs.length === 1 ? start : -start - 1;
   }
 
-  /**
-   * What the file holds now, for {@link recordAt}: the store reads a job back from here rather
-   * than keep a copy of every job it accepts until the next flush.
-   */
-  read(): Buffer {
+  /** What the file holds now, to read the jobs accepted since the last reset back from. */
+  readBack(): IntakeReadBack {
     const file = Buffer.allocUnsafe(this.#size);
     for (let done = 0; done < file.length; ) {
       const read = readSync(this.#fd, file, done, file.length - done, done);
       if (read === 0) throw new Error(`The intake file ends at byte ${done}, not ${file.length}`);
       done += read;
     }
-    return file;
+    return new IntakeReadBack(file);
   }
 
   /** Forgets every record, which the database holds now, and starts the file afresh. */
@@ -202,22 +201,44 @@ const DEFINITION_KEY = '"jobs":[{"definition":';
 const CREATED_KEY = ',"createdAt":';
 
 /**
- * The definition of the one job of the record at byte `start` of `file`, as it was written. It
- * is found, not parsed: it follows the first `"jobs":[{"definition":` of the line, as nothing
- * before it is a string, and ends at the line's last `,"createdAt":`, as only that job's times
- * follow it. A payload may hold such a key, but only before that point.
+ * Jobs read back from the file for one flush, each by where {@link IntakeLog.append} said it
+ * is. A job alone in its record has its definition copied out as it was written; a batch's
+ * record is parsed once for all its jobs.
  */
-export function definitionAt(file: Buffer, start: number): string {
-  const from = file.indexOf(DEFINITION_KEY, start) + DEFINITION_KEY.length;
-  const to = file.lastIndexOf(CREATED_KEY, file.indexOf(10, start));
-  return file.toString('utf8', from, to);
-}
+export class IntakeReadBack {
+  readonly #file: Buffer;
+  readonly #batches = new Map<number, Map<string, AcceptedJob>>();
 
-/** The record that starts at byte `start` of `file`, as {@link IntakeLog.append} returned it. */
-export function recordAt(file: Buffer, start: number): IntakeRecord {
-  const record = parseRecord(file.toString('utf8', start, file.indexOf(10, start)));
-  if (record === undefined) throw new Error(`The intake file has no record at byte ${start}`);
-  return record;
+  constructor(file: Buffer) {
+    this.#file = file;
+  }
+
+  /** The job's definition, encoded as `encode` would. */
+  definition(id: string, at: number): string {
+    if (at < 0) return encodeDefinition(this.accepted(id, at).definition);
+    // Found, not parsed: it follows the first `"jobs":[{"definition":` of the line, as nothing
+    // before it is a string, and ends at the line's last `,"createdAt":`, as only the job's
+    // times follow it. A payload may hold such a key, but only before that point.
+    const file = this.#file;
+    const from = file.indexOf(DEFINITION_KEY, at) + DEFINITION_KEY.length;
+    return file.toString('utf8', from, file.lastIndexOf(CREATED_KEY, file.indexOf(10, at)));
+  }
+
+  /** The job as accepted: its definition and its pending snapshot. */
+  accepted(id: string, at: number): AcceptedJob {
+    const start = at < 0 ? -at - 1 : at;
+    let jobs = this.#batches.get(start);
+    if (jobs === undefined) {
+      const line = this.#file.toString('utf8', start, this.#file.indexOf(10, start));
+      const record = parseRecord(line);
+      if (record === undefined) throw new Error(`The intake file has no record at byte ${start}`);
+      jobs = new Map(record.jobs.map((job) => [job.snapshot.id, job]));
+      this.#batches.set(start, jobs);
+    }
+    const job = jobs.get(id);
+    if (job === undefined) throw new Error(`The intake record at byte ${start} has no job '${id}'`);
+    return job;
+  }
 }
 
 /** A complete line as a record, or undefined when it is not one. */

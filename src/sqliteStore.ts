@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { expectedMessage } from '../operators/validate.js';
 import { decode, encode, encodeDefinition } from './durableCodec.js';
-import { definitionAt, type EncodedJob, IntakeLog, readIntake, recordAt } from './intakeLog.js';
+import { type EncodedJob, IntakeLog, type IntakeReadBack, readIntake } from './intakeLog.js';
 import type { AcceptedJob, DurableJobStore, RecoveredJob } from './jobStore.js';
 import { MemoryStore } from './memoryStore.js';
 import { checkVersion, migrate } from './sqliteSchema.js';
@@ -83,11 +83,10 @@ class SqliteStore implements DurableJobStore {
   readonly #dirty = new Set<string>();
   readonly #evicted = new Set<string>();
   /**
-   * Accepted jobs in the intake file and not yet in the database, in order, with where their
-   * record starts in it; for a batch's jobs, which share one record, `-start - 1`. The flush
-   * reads them back from there: a copy of each, kept in memory until then, cost a backlog of
-   * new jobs more in garbage collection than the write itself, and the file holds each as
-   * accepted, whatever the caller does with its payload later.
+   * Accepted jobs in the intake file and not yet in the database, in order, with where they
+   * are in it. The flush reads them back from there: a copy of each, kept in memory until then,
+   * cost a backlog of new jobs more in garbage collection than the write itself, and the file
+   * holds each as accepted, whatever the caller does with its payload later.
    */
   readonly #accepted = new Map<string, number>();
   #intake: IntakeLog | undefined;
@@ -164,9 +163,8 @@ class SqliteStore implements DurableJobStore {
     }
     // On disk before submitJob returns: what was accepted survives a crash right after. If the
     // write fails, submitJob throws and nothing of it was accepted.
-    const start = intake.append(this.#intakeSeq + 1, encoded);
+    const at = intake.append(this.#intakeSeq + 1, encoded);
     this.#intakeSeq += 1;
-    const at = jobs.length === 1 ? start : -start - 1;
     for (const { snapshot } of jobs) this.#accepted.set(snapshot.id, at);
   }
 
@@ -304,31 +302,16 @@ class SqliteStore implements DurableJobStore {
         const seq = this.#rows.get(id);
         if (seq !== undefined) statements.remove.run(seq);
       }
-      // Read back once per flush. A job alone in its record is copied out of the file as it
-      // was written; a batch's record is parsed once for all its jobs.
-      let file: Buffer | undefined;
-      const batches = new Map<number, Map<string, AcceptedJob>>();
+      const readBack = this.#accepted.size > 0 ? intake?.readBack() : undefined;
       for (const [id, at] of this.#accepted) {
-        file ??= (intake as IntakeLog).read();
-        const start = at < 0 ? -at - 1 : at;
-        let snapshot = this.#mirror.get(id);
-        let definition: string | undefined;
+        const file = readBack as IntakeReadBack;
         // Not in the mirror yet: a subscriber flushed while the batch it belongs to was being
         // announced, and its row is as it was accepted. (An evicted job is not in #accepted.)
-        if (at < 0 || snapshot === undefined) {
-          let jobs = batches.get(start);
-          if (jobs === undefined) {
-            jobs = new Map(recordAt(file, start).jobs.map((job) => [job.snapshot.id, job]));
-            batches.set(start, jobs);
-          }
-          const accepted = jobs.get(id) as AcceptedJob;
-          snapshot ??= accepted.snapshot;
-          definition = encodeDefinition(accepted.definition);
-        }
+        const snapshot = this.#mirror.get(id) ?? file.accepted(id, at).snapshot;
         const progress = this.#progress.get(id);
         const row = statements.insert.run(
           id,
-          definition ?? definitionAt(file, start),
+          file.definition(id, at),
           encode(snapshot),
           snapshot.status,
           progress?.run ?? snapshot.runs,

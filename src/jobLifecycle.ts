@@ -54,7 +54,7 @@ export class JobLifecycle {
   readonly #live = new Map<string, LiveJob>();
   readonly #sourceHooks: RunSourceHooks;
   readonly #captures: JobEvent[][] = [];
-  /** The ids of a batch's children while the batch is announced: a subscriber may submit meanwhile. */
+  /** Ids of batch children not announced yet: a subscriber may submit while a batch is. */
   #announcing: ReadonlySet<string> = NO_ANNOUNCING;
   #queuedRuns = 0;
   #activeBatches = 0;
@@ -167,7 +167,9 @@ export class JobLifecycle {
     // The batch and its children reach a durable store as one record, not one per child.
     this.#durable?.accept(events.map(accepted));
     this.#live.set(job.id, job);
-    this.#announcing = new Set(children.map((child) => child.id));
+    // A subscriber may submit a batch in turn: its children join these until it is done.
+    const outer = this.#announcing;
+    this.#announcing = new Set([...outer, ...children.map((child) => child.id)]);
     try {
       this.emit(events[0] as JobEvent);
       children.forEach((child, index) => {
@@ -175,7 +177,7 @@ export class JobLifecycle {
         this.emit(events[index + 1] as JobEvent);
       });
     } finally {
-      this.#announcing = NO_ANNOUNCING;
+      this.#announcing = outer;
     }
     job.children = children;
     return job;

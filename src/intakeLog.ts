@@ -161,9 +161,11 @@ function syncDirectory(path: string): void {
 
 /**
  * The records a crashed process left in the file at `path`, oldest first; none when there is no
- * file. Whatever follows the last newline is a write cut short, and is ignored. A file that
- * belongs to another database (`database` is undefined for one that has no id yet), or a
- * complete line that is not a well-formed record, is refused: guessing would lose or invent jobs.
+ * file. Whatever follows the last well-formed record, a write that a crash cut short or what a
+ * power loss left, is ignored: with `'full'` each record is synced before `submitJob` returns,
+ * so it was never acknowledged, and `'normal'` does not guard against power loss. A file that belongs to another database (`database` is
+ * undefined for one that has no id yet), or a record that is not well formed with a well-formed
+ * one after it, is refused: guessing would lose or invent jobs.
  */
 export function readIntake(path: string, database: string | undefined): IntakeRecord[] {
   let text: string;
@@ -188,13 +190,13 @@ export function readIntake(path: string, database: string | undefined): IntakeRe
       `the file belongs to another database (${String(owner.database)}); move it away if that database is gone`,
     );
   }
-  return records.map((line, index) => {
-    const record = parseRecord(line);
-    if (record === undefined) {
-      throw new StoreOpenError(path, 'unreadable', `record ${index + 1} is not a job record`);
-    }
-    return record;
-  });
+  const parsed = records.map(parseRecord);
+  const kept = parsed.slice(0, parsed.findLastIndex((record) => record !== undefined) + 1);
+  const bad = kept.indexOf(undefined);
+  if (bad >= 0) {
+    throw new StoreOpenError(path, 'unreadable', `record ${bad + 1} is not a job record`);
+  }
+  return kept as IntakeRecord[];
 }
 
 const DEFINITION_KEY = '"jobs":[{"definition":';

@@ -239,6 +239,19 @@ describe('the intake file of sqliteStore', () => {
     await next.stop();
   });
 
+  it('ignores what a power loss left after the last good record', async () => {
+    const { path, accepted } = await databaseWithJob('done');
+    writeIntake(
+      path,
+      `${line({ seq: 2, jobs: [accepted({ id: 'kept', payload: 2 })] })}\0\0\0\n{"seq":3,"jo\n\0`,
+    );
+    const next = scheduler(path);
+    await next.start();
+    expect(next.listJobs().map((job) => job.id)).toEqual(['done', 'kept']);
+    await next.stop({ drain: true });
+    expect(meta(path, 'intake_seq')).toBe('2');
+  });
+
   const badIntake: [string, (database: string) => string, RegExp][] = [
     [
       "another database's intake file",
@@ -246,9 +259,9 @@ describe('the intake file of sqliteStore', () => {
       /belongs to another database \(someone-else\)/,
     ],
     [
-      'a complete record that is not a job record',
+      'a record that is not a job record, with a good one after it',
       (database) =>
-        `${JSON.stringify({ rxjobsIntake: 1, database })}\n{"seq":1,"jobs":[{}]}\n{"seq":2`,
+        `${JSON.stringify({ rxjobsIntake: 1, database })}\n{"seq":1,"jobs":[{}]}\n{"seq":2,"jobs":[]}\n`,
       /record 1 is not a job record/,
     ],
   ];

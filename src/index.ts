@@ -12,7 +12,7 @@ export {
 } from './errors.js';
 export type { HandlerDefaults } from './handlerRegistry.js';
 export { JobScheduler } from './jobScheduler.js';
-export type { DurableJobStore, JobStore, RecoveredJob } from './jobStore.js';
+export type { AcceptedJob, DurableJobStore, JobStore, RecoveredJob } from './jobStore.js';
 export type {
   JobContext,
   JobDefinition,

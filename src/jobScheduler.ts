@@ -89,6 +89,9 @@ export class JobScheduler {
   #metricsTimer: Subscription | undefined;
   #draining = false;
   #stop: StopCoordinator | undefined;
+  /** submitJob calls under way: a subscriber may call back in while a job is announced. */
+  #submitting = 0;
+  #afterSubmit: (() => void)[] = [];
 
   constructor(config: SchedulerConfig = {}) {
     this.#config = resolveConfig(config);
@@ -235,8 +238,15 @@ export class JobScheduler {
     // kept for the handle's events$ to replay.
     let accepted: LiveJob | undefined;
     const duringSubmit = this.#jobs.capture(() => {
-      accepted = this.#jobs.accept(spec, undefined);
-      this.#jobs.begin(accepted);
+      this.#submitting += 1;
+      try {
+        accepted = this.#jobs.accept(spec, undefined);
+        this.#jobs.begin(accepted);
+      } finally {
+        this.#submitting -= 1;
+        // What subscribers asked for meanwhile; the job is whole now, its children announced.
+        if (this.#submitting === 0) this.#runAfterSubmit();
+      }
     });
     const job = accepted as LiveJob;
     // Usually every event captured is the job's own, and the array can be kept as it is.
@@ -251,8 +261,30 @@ export class JobScheduler {
     assertNonEmptyString('id', id);
     const job = this.#jobs.get(id);
     if (job === undefined || job.ended) return false;
-    this.#jobs.asOneEmission(() => this.#jobs.cancel(job, new JobCancelledError(id)));
+    this.#afterSubmission(() => {
+      if (!job.ended) {
+        this.#jobs.asOneEmission(() => this.#jobs.cancel(job, new JobCancelledError(id)));
+      }
+    });
     return true;
+  }
+
+  /**
+   * Runs `work` now or, when a subscriber asks for it while a job is being submitted, as soon as
+   * the submission is whole: a batch whose announcement is cut into has no children yet to
+   * cancel or wind down, and would start them afterwards.
+   */
+  #afterSubmission(work: () => void): void {
+    if (this.#submitting === 0) work();
+    else this.#afterSubmit.push(work);
+  }
+
+  #runAfterSubmit(): void {
+    while (this.#afterSubmit.length > 0) {
+      const work = this.#afterSubmit;
+      this.#afterSubmit = [];
+      for (const each of work) each();
+    }
   }
 
   getJobStatus(id: string): JobSnapshot | undefined {
@@ -290,6 +322,11 @@ export class JobScheduler {
       throw new ErrorClass(
         expectedMessage('timeout', 'a number of ms from 0 and up, or Infinity', timeout),
       );
+    }
+    if (this.#submitting > 0) {
+      return new Promise((resolve, reject) => {
+        this.#afterSubmission(() => this.stop(options).then(resolve, reject));
+      });
     }
     // Draining a scheduler that never started needs its workers.
     if (drain && this.#state === 'idle') void this.start();

@@ -1,6 +1,11 @@
 import { throwError } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { BatchError, DuplicateJobIdError, JobCancelledError } from '../../src/index.js';
+import {
+  BatchError,
+  DuplicateJobIdError,
+  JobCancelledError,
+  type StopReport,
+} from '../../src/index.js';
 import { inVirtualTime, only } from '../helpers/virtualTime.js';
 
 describe('JobScheduler batches', () => {
@@ -51,6 +56,71 @@ describe('JobScheduler batches', () => {
         ['child', 'child'],
       ]);
     });
+  });
+
+  it('cancels a batch, children and all, that a subscriber cancels as it is announced', async () => {
+    let result: Promise<unknown> | undefined;
+    inVirtualTime({}, ({ scheduler, events, work, flush }) => {
+      void scheduler.start();
+      scheduler.events$.subscribe((event) => {
+        if (event.type === 'submitted' && event.jobId === 'batch') scheduler.cancelJob('batch');
+      });
+      const batch = scheduler.submitJob({
+        id: 'batch',
+        name: 'batch',
+        jobs: [
+          { id: 'a', name: 'a', handler: work(10, 'a') },
+          { id: 'b', name: 'b', handler: work(10, 'b') },
+        ],
+      });
+      result = batch.result;
+      flush();
+      const finals = events.filter((event) => event.final).map((e) => [e.jobId, e.type]);
+      // One final event each. The cancel takes effect once the submission is whole: the
+      // children had just started, and their signals were aborted.
+      expect(finals).toEqual([
+        ['a', 'cancelled'],
+        ['b', 'cancelled'],
+        ['batch', 'cancelled'],
+      ]);
+      expect(scheduler.getMetrics()).toMatchObject({ completedJobs: 0, cancelledJobs: 3 });
+    });
+    await expect(result).rejects.toBeInstanceOf(JobCancelledError);
+  });
+
+  it('winds down a whole batch when a subscriber stops the scheduler as it is announced', async () => {
+    let report: Promise<StopReport> | undefined;
+    let completed = false;
+    inVirtualTime({}, ({ scheduler, work, flush }) => {
+      void scheduler.start();
+      scheduler.events$.subscribe({
+        next: (event) => {
+          if (event.type === 'submitted' && event.jobId === 'batch') report = scheduler.stop();
+        },
+        complete: () => {
+          completed = true;
+        },
+      });
+      scheduler.submitJob({
+        id: 'batch',
+        name: 'batch',
+        concurrency: 1,
+        jobs: [
+          { id: 'a', name: 'a', handler: work(10, 'a') },
+          { id: 'b', name: 'b', handler: work(10, 'b') },
+        ],
+      });
+      flush();
+      // The running child may finish; the one still waiting is cancelled, and so the batch ends.
+      expect(scheduler.listJobs().map((job) => [job.id, job.status])).toEqual([
+        ['batch', 'failed'],
+        ['a', 'completed'],
+        ['b', 'cancelled'],
+      ]);
+      expect(completed).toBe(true);
+    });
+    const { cancelled } = await (report as Promise<StopReport>);
+    expect(cancelled.map((job) => job.id)).toEqual(['b']);
   });
 
   it('runs at most `concurrency` children at once', () => {

@@ -64,6 +64,8 @@ export class IntakeLog {
   readonly #fd: number;
   /** Bytes in the file: where it is cut back to when a write fails. */
   #size = 0;
+  /** Why a failed write could not be cut back off the file, which is then written no more. */
+  #broken: unknown;
   #empty = true;
 
   /** Opens the file at `path` for appending, or creates it; `reset` starts it for `database`. */
@@ -130,6 +132,11 @@ export class IntakeLog {
   }
 
   #write(text: string): void {
+    if (this.#broken !== undefined) {
+      throw new Error('The intake file could not be cut back after a failed write', {
+        cause: this.#broken,
+      });
+    }
     const size = Buffer.byteLength(text);
     try {
       const written = writeSync(this.#fd, text);
@@ -143,7 +150,13 @@ export class IntakeLog {
       }
       if (this.#sync) fdatasyncSync(this.#fd);
     } catch (error) {
-      ftruncateSync(this.#fd, this.#size);
+      try {
+        ftruncateSync(this.#fd, this.#size);
+      } catch (cutError) {
+        // Where the file ends is unknown now: another record would be read back from the wrong
+        // place, so none is written. What is on disk is recovered at the next start.
+        this.#broken = cutError;
+      }
       throw error;
     }
     this.#size += size;
@@ -192,9 +205,13 @@ export function readIntake(path: string, database: string | undefined): IntakeRe
   }
   const parsed = records.map(parseRecord);
   const kept = parsed.slice(0, parsed.findLastIndex((record) => record !== undefined) + 1);
-  const bad = kept.indexOf(undefined);
+  const bad = kept.findIndex(
+    (record, index) =>
+      record === undefined || (index > 0 && record.seq <= (kept[index - 1]?.seq ?? 0)),
+  );
   if (bad >= 0) {
-    throw new StoreOpenError(path, 'unreadable', `record ${bad + 1} is not a job record`);
+    const why = kept[bad] === undefined ? 'is not a job record' : 'does not follow the one before';
+    throw new StoreOpenError(path, 'unreadable', `record ${bad + 1} ${why}`);
   }
   return kept as IntakeRecord[];
 }

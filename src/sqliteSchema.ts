@@ -7,9 +7,9 @@ import { StoreOpenError } from './storeOpenError.js';
  * is refused rather than guessed at.
  */
 const MIGRATIONS: readonly string[] = [
-  // `seq` is the rowid, in submission order: retention deletes the oldest rows, never the
-  // newest, so no number is reused. Rows are read only at open, and written by `seq`, so the
-  // table needs no other index, which keeps each flush cheap.
+  // `seq` is the rowid, in submission order: a new row takes the largest number plus one,
+  // which keeps that order even when the newest row was deleted. Rows are read only at open,
+  // and written by `seq`, so the table needs no other index, which keeps each flush cheap.
   `CREATE TABLE jobs (
      seq INTEGER PRIMARY KEY,
      id TEXT NOT NULL,

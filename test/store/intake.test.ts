@@ -254,6 +254,12 @@ describe('the intake file of sqliteStore', () => {
 
   const badIntake: [string, (database: string) => string, RegExp][] = [
     [
+      'records out of order',
+      (database) =>
+        `${JSON.stringify({ rxjobsIntake: 1, database })}\n{"seq":2,"jobs":[]}\n{"seq":2,"jobs":[]}\n`,
+      /record 2 does not follow the one before/,
+    ],
+    [
       "another database's intake file",
       () => `${JSON.stringify({ rxjobsIntake: 1, database: 'someone-else' })}\n`,
       /belongs to another database \(someone-else\)/,

@@ -101,6 +101,11 @@ class IdQueue {
 export class MemoryStore implements JobStore {
   readonly #records = new Map<string, StoredJob>();
   readonly #finished = new Map<JobStatus, IdQueue>();
+  /**
+   * Finished children that `retention` would push out while their batch still runs, by batch:
+   * the batch's result needs their outcomes, and after a restart it reads them from here.
+   */
+  readonly #held = new Map<string, { id: string; status: JobStatus }[]>();
   readonly #retention: number;
   readonly #onEvict: (id: string) => void;
   /** The record the last event was about: `queued` follows `submitted` for the same job. */
@@ -190,8 +195,22 @@ export class MemoryStore implements JobStore {
       this.#finished.set(status, ids);
     }
     ids.push(id);
+    // A batch that ends lets go of the children it held; they are the newest finished now.
+    const held = this.#held.get(id);
+    if (held !== undefined) {
+      this.#held.delete(id);
+      for (const child of held) this.#retain(child.id, child.status);
+    }
     if (ids.size <= this.#retention) return;
     const oldest = ids.shift();
+    const parentId = this.#records.get(oldest)?.parentId;
+    const parent = parentId === undefined ? undefined : this.#records.get(parentId);
+    if (parent !== undefined && !TERMINAL.has(parent.status)) {
+      const children = this.#held.get(parent.id) ?? [];
+      children.push({ id: oldest, status });
+      this.#held.set(parent.id, children);
+      return;
+    }
     if (!this.#records.delete(oldest)) return;
     if (this.#last?.id === oldest) this.#last = undefined;
     this.#onEvict(oldest);

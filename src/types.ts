@@ -282,7 +282,10 @@ export interface SchedulerConfig {
   readonly metricsInterval?: number;
   /** False makes submitting a cron job throw. Default true. */
   readonly enableCron?: boolean;
-  /** Finished jobs kept per terminal status, oldest evicted first. Default 1000. */
+  /**
+   * Finished jobs kept per terminal status, oldest evicted first; a batch's finished children
+   * stay until the batch ends, as its result needs them. Default 1000.
+   */
   readonly retention?: number;
   /** Where time comes from. Default `asyncScheduler`; a TestScheduler runs it in virtual time. */
   readonly scheduler?: SchedulerLike;

@@ -167,6 +167,31 @@ describe('recovery from a sqliteStore', () => {
     });
   });
 
+  it("keeps a running batch's finished children past retention, for the batch after a restart", () => {
+    const path = tempDbPath();
+    lifetime(path, { retention: 0 }, EPOCH, 25, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'batch',
+        name: 'resize-all',
+        jobs: [
+          { id: 'quick', name: 'sleep', payload: 10 },
+          { id: 'slow', name: 'sleep', payload: 1000 },
+        ],
+      });
+    });
+    const after = lifetime(path, { retention: 0 }, EPOCH + 100, 10_000, ({ scheduler }) => {
+      // Held while its batch runs, though retention 0 would have let it go at once.
+      expect(scheduler.getJobStatus('quick')).toMatchObject({ status: 'completed', result: 10 });
+      void scheduler.start();
+    });
+    expect(
+      after.log.filter((line) => line.includes(':completed:batch') || line.includes(':failed:')),
+    ).toEqual(['1000:completed:batch#1.0']);
+    // Once the batch has ended, retention 0 lets go of it and of its children.
+    expect(after.scheduler.listJobs()).toEqual([]);
+  });
+
   it('fails a recovered job whose name has no handler defined', () => {
     const path = tempDbPath();
     lifetime(path, { maxWorkers: 1 }, EPOCH, 5, ({ scheduler }) => {

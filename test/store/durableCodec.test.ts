@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decode, encode, encodeDefinition } from '../../src/durableCodec.js';
+import { decode, encode, encodeDefinition, unserializableReason } from '../../src/durableCodec.js';
 import type { JobDefinition } from '../../src/types.js';
 
 /** JSON values with infinities anywhere in them, which plain JSON would turn into null. */
@@ -81,6 +81,65 @@ describe('durable codec', () => {
     );
   });
 
+  it('reuses the text of settings only while they are equal in value', () => {
+    const settings = [
+      'timing',
+      'retryPolicy',
+      'timeout',
+      'overlap',
+      'missedRuns',
+      'concurrency',
+    ] as const;
+    // Pairs that share all their settings, or all but some, one after the other.
+    const pair = fc
+      .tuple(definition, definition, fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }))
+      .map(([first, other, takeOther]) => {
+        const now = { ...first, timing: { kind: 'now' as const } };
+        const second: Record<string, unknown> = { ...other };
+        settings.forEach((key, index) => {
+          second[key] = takeOther[index] ? other[key] : now[key];
+        });
+        return [now, second as unknown as JobDefinition] as const;
+      });
+    fc.assert(
+      fc.property(pair, ([first, second]) => {
+        expect(decode(encodeDefinition(first))).toEqual(decode(encode(first)));
+        expect(decode(encodeDefinition(second))).toEqual(decode(encode(second)));
+      }),
+      { numRuns: 1000, seed: 13 },
+    );
+  });
+
+  it('sees a policy changed in place since the last definition it encoded', () => {
+    const policy = { maxAttempts: 3, initialDelay: 10, maxDelay: 100, backoffFactor: 2 };
+    const job = { ...sampleDefinition(), retryPolicy: policy };
+    encodeDefinition(job);
+    policy.maxAttempts = 7;
+    expect(decode(encodeDefinition(job))).toMatchObject({ retryPolicy: { maxAttempts: 7 } });
+  });
+
+  it('encodes a payload it has just checked once, and afresh after that', () => {
+    const payload = { to: 'ada@example.com', tries: Number.POSITIVE_INFINITY };
+    const job = { ...sampleDefinition(), payload };
+    expect(unserializableReason(payload)).toBeUndefined();
+    expect(decode(encodeDefinition(job))).toEqual(decode(encode(job)));
+    // The check's text is taken by that encoding: a change made since is seen by the next.
+    payload.to = 'grace@example.com';
+    expect(decode(encodeDefinition(job))).toMatchObject({ payload: { to: 'grace@example.com' } });
+    // A payload other than the one checked is encoded from itself.
+    expect(unserializableReason({ other: true })).toBeUndefined();
+    expect(decode(encodeDefinition(job))).toMatchObject({ payload: { to: 'grace@example.com' } });
+  });
+
+  it('says why a payload cannot be kept', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle.self = cycle;
+    expect(unserializableReason(() => 1)).toBe('JSON has no form for it');
+    expect(unserializableReason(10n)).toMatch(/BigInt/);
+    expect(unserializableReason({ deep: { deeper: { deepest: { cycle } } } })).toMatch(/circular/);
+    expect(unserializableReason(undefined)).toBeUndefined();
+  });
+
   it('round-trips infinities at any depth, on the fast path and past it', () => {
     fc.assert(
       fc.property(valueWithInfinities, (value) => {
@@ -131,3 +190,19 @@ describe('durable codec', () => {
     expect(encode({ n: Number.NaN })).toBe('{"n":null}');
   });
 });
+
+function sampleDefinition(): JobDefinition {
+  return {
+    id: 'job-1',
+    name: 'send',
+    type: 'immediate',
+    priority: 1,
+    payload: undefined,
+    timing: { kind: 'now' },
+    retryPolicy: { maxAttempts: 3, initialDelay: 10, maxDelay: 100, backoffFactor: 2 },
+    timeout: 1000,
+    overlap: 'skip',
+    missedRuns: 'skip',
+    concurrency: 1,
+  };
+}

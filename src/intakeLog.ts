@@ -16,16 +16,6 @@ import type { AcceptedJob } from './jobStore.js';
 import { StoreOpenError } from './storeOpenError.js';
 import type { JobDefinition } from './types.js';
 
-/**
- * A job as the intake file writes it: its definition, encoded already, and what its pending
- * snapshot adds to it (see `pendingSnapshot`).
- */
-export interface EncodedJob {
-  readonly definition: string;
-  readonly createdAt: number;
-  readonly nextRunAt: number | undefined;
-}
-
 /** One job of a record as it is on disk. */
 interface WrittenJob {
   readonly definition: JobDefinition;
@@ -89,12 +79,14 @@ export class IntakeLog {
    * where its jobs are, for {@link IntakeReadBack}: the store keeps that rather than a copy of
    * every job it accepts until the next flush.
    */
-  append(seq: number, jobs: readonly EncodedJob[]): number {
+  append(seq: number, jobs: readonly AcceptedJob[]): number {
     let line = '';
-    for (const { definition, createdAt, nextRunAt } of jobs) {
+    for (const { definition, snapshot } of jobs) {
+      // Its definition, and what its pending snapshot adds to it (see `pendingSnapshot`).
       // Scheduler times are finite numbers, which JSON writes as JavaScript prints them.
+      const { createdAt, nextRunAt } = snapshot;
       const next = nextRunAt === undefined ? '' : `,"nextRunAt":${nextRunAt}`;
-      const job = `{"definition":${definition},"createdAt":${createdAt}${next}}`;
+      const job = `{"definition":${encodeDefinition(definition)},"createdAt":${createdAt}${next}}`;
       line = line === '' ? job : `${line},${job}`;
     }
     // A reset whose header write failed left the file empty: the header comes first.

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { expectedMessage } from '../operators/validate.js';
 import { decode, encode, encodeDefinition } from './durableCodec.js';
-import { type EncodedJob, IntakeLog, type IntakeReadBack, readIntake } from './intakeLog.js';
+import { IntakeLog, type IntakeReadBack, readIntake } from './intakeLog.js';
 import type { AcceptedJob, DurableJobStore, RecoveredJob } from './jobStore.js';
 import { MemoryStore } from './memoryStore.js';
 import { checkVersion, migrate } from './sqliteSchema.js';
@@ -156,14 +156,9 @@ class SqliteStore implements DurableJobStore {
   accept(jobs: readonly AcceptedJob[]): void {
     const intake = this.#intake;
     if (intake === undefined) throw new Error('This store is not open');
-    const encoded: EncodedJob[] = [];
-    for (const { definition, snapshot } of jobs) {
-      const { createdAt, nextRunAt } = snapshot;
-      encoded.push({ definition: encodeDefinition(definition), createdAt, nextRunAt });
-    }
     // On disk before submitJob returns: what was accepted survives a crash right after. If the
     // write fails, submitJob throws and nothing of it was accepted.
-    const at = intake.append(this.#intakeSeq + 1, encoded);
+    const at = intake.append(this.#intakeSeq + 1, jobs);
     this.#intakeSeq += 1;
     for (const { snapshot } of jobs) this.#accepted.set(snapshot.id, at);
   }

@@ -307,7 +307,9 @@ export class JobScheduler {
   /**
    * Stops intake at once, then ends every job: with `drain`, queued jobs run first; running
    * jobs get `timeout` ms before their signals are aborted. Resolves with a report of the jobs it
-   * cancelled; afterwards no timer is left, and `events$` and `metrics$` have completed.
+   * cancelled; afterwards no timer is left, and `events$` and `metrics$` have completed. Rejects
+   * with a `StoreWriteError` if a durable store fails its last write: the scheduler is stopped
+   * all the same, and the next `start()` on the file recovers as after a crash.
    */
   stop(options: StopOptions = {}): Promise<StopReport> {
     if (typeof options !== 'object' || options === null) {
@@ -349,14 +351,18 @@ export class JobScheduler {
     return stop.report;
   }
 
+  /** Releases everything; a store that fails its last write is closed too, then this throws. */
   #finish(): void {
     this.#state = 'stopped';
-    if (isDurable(this.#store)) this.#store.close();
-    this.#publishMetrics();
-    this.#metricsTimer?.unsubscribe();
-    this.#pipeline?.unsubscribe();
-    this.#metricsSnapshots.complete();
-    this.#events.complete();
+    try {
+      if (isDurable(this.#store)) this.#store.close();
+    } finally {
+      this.#publishMetrics();
+      this.#metricsTimer?.unsubscribe();
+      this.#pipeline?.unsubscribe();
+      this.#metricsSnapshots.complete();
+      this.#events.complete();
+    }
   }
 
   #publishMetrics(): void {

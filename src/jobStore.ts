@@ -34,13 +34,14 @@ export interface DurableJobStore extends JobStore {
   readonly durable: true;
   /** Opens the storage, keeps `retention` finished jobs per status, returns the unfinished ones. */
   open(retention: number): RecoveredJob[];
-  /** Writes whatever is pending. */
+  /** Writes whatever is pending; throws if it cannot, keeping it pending. */
   flush(): void;
   /**
    * Puts what one `submitJob` accepted (a job, or a batch with its children) on disk before the
    * scheduler emits anything for it: all of it or, if this throws, none.
    */
   accept(jobs: readonly AcceptedJob[]): void;
+  /** Writes whatever is pending and closes; closes all the same, then throws, if it cannot. */
   close(): void;
 }
 

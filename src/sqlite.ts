@@ -1,2 +1,3 @@
 export { type SqliteStoreOptions, sqliteStore } from './sqliteStore.js';
 export { StoreOpenError } from './storeOpenError.js';
+export { StoreWriteError } from './storeWriteError.js';

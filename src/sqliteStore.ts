@@ -7,6 +7,7 @@ import type { AcceptedJob, DurableJobStore, RecoveredJob } from './jobStore.js';
 import { MemoryStore } from './memoryStore.js';
 import { checkVersion, migrate } from './sqliteSchema.js';
 import { StoreOpenError } from './storeOpenError.js';
+import { StoreWriteError } from './storeWriteError.js';
 import type { JobDefinition, JobEvent, JobSnapshot, JobStatus } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -17,6 +18,12 @@ export interface SqliteStoreOptions {
    * at the cost of a sync of the intake file per `submitJob` and of the database per flush.
    */
   readonly synchronous?: 'normal' | 'full';
+  /**
+   * Hears of each write to the database that failed in the background (a full disk): the store
+   * keeps what it could not write and tries again with the next transition. By default a
+   * process warning (`process.emitWarning`). A failure at `stop()` rejects `stop()` instead.
+   */
+  readonly onWriteError?: (error: StoreWriteError) => void;
 }
 
 /** What a job's row holds besides its snapshot: enough to resume it after a crash. */
@@ -34,6 +41,13 @@ interface JobRow {
   readonly run: number;
   readonly attempt: number;
   readonly retry_at: number | null;
+}
+
+interface Statements {
+  readonly insert: Database.Statement;
+  readonly update: Database.Statement;
+  readonly remove: Database.Statement;
+  readonly intakeSeq: Database.Statement;
 }
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
@@ -59,7 +73,7 @@ export function sqliteStore(options: SqliteStoreOptions): DurableJobStore {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError(expectedMessage('options', 'an object', options));
   }
-  const { path, synchronous = 'normal' } = options;
+  const { path, synchronous = 'normal', onWriteError = warn } = options;
   if (typeof path !== 'string' || path.trim() === '') {
     const ErrorClass = typeof path === 'string' ? RangeError : TypeError;
     throw new ErrorClass(expectedMessage('path', 'a file path', path));
@@ -68,13 +82,21 @@ export function sqliteStore(options: SqliteStoreOptions): DurableJobStore {
     const ErrorClass = typeof synchronous === 'string' ? RangeError : TypeError;
     throw new ErrorClass(expectedMessage('synchronous', "'normal' or 'full'", synchronous));
   }
-  return new SqliteStore(path, synchronous);
+  if (typeof onWriteError !== 'function') {
+    throw new TypeError(expectedMessage('onWriteError', 'a function', onWriteError));
+  }
+  return new SqliteStore(path, synchronous, onWriteError);
+}
+
+function warn(error: StoreWriteError): void {
+  process.emitWarning(error);
 }
 
 class SqliteStore implements DurableJobStore {
   readonly durable = true as const;
   readonly #path: string;
   readonly #synchronous: 'normal' | 'full';
+  readonly #onWriteError: (error: StoreWriteError) => void;
   #db: Database.Database | undefined;
   #mirror = new MemoryStore(Number.POSITIVE_INFINITY);
   readonly #progress = new Map<string, Progress>();
@@ -93,18 +115,16 @@ class SqliteStore implements DurableJobStore {
   /** The last intake record written. */
   #intakeSeq = 0;
   #flushQueued = false;
-  #statements:
-    | {
-        insert: Database.Statement;
-        update: Database.Statement;
-        remove: Database.Statement;
-        intakeSeq: Database.Statement;
-      }
-    | undefined;
+  #statements: Statements | undefined;
 
-  constructor(path: string, synchronous: 'normal' | 'full') {
+  constructor(
+    path: string,
+    synchronous: 'normal' | 'full',
+    onWriteError: (error: StoreWriteError) => void,
+  ) {
     this.#path = path;
     this.#synchronous = synchronous;
+    this.#onWriteError = onWriteError;
   }
 
   open(retention: number): RecoveredJob[] {
@@ -172,7 +192,7 @@ class SqliteStore implements DurableJobStore {
       this.#flushQueued = true;
       // One transaction per event-loop turn, after its promise callbacks have all run: the
       // synchronous driver does not block the loop per job.
-      setImmediate(() => this.#flush());
+      setImmediate(() => this.#flushInBackground());
     }
   }
 
@@ -189,14 +209,35 @@ class SqliteStore implements DurableJobStore {
     this.#flush();
   }
 
+  /**
+   * Writes what is pending and closes the files. If the write fails, they are closed all the
+   * same and this throws: the intake file stays, and the next `open()` recovers from it.
+   */
   close(): void {
-    this.#flush();
-    // Everything the intake file held is in the database now.
-    this.#intake?.close(true);
-    this.#intake = undefined;
-    this.#db?.close();
-    this.#db = undefined;
-    this.#statements = undefined;
+    let written = false;
+    try {
+      this.#flush();
+      written = true;
+    } finally {
+      // Once written, everything the intake file held is in the database.
+      this.#intake?.close(written);
+      this.#intake = undefined;
+      this.#db?.close();
+      this.#db = undefined;
+      this.#statements = undefined;
+    }
+  }
+
+  /**
+   * The flush of an event-loop turn. One that fails leaves everything pending as it was (the
+   * transaction rolled back, the intake file kept), and the next transition tries again.
+   */
+  #flushInBackground(): void {
+    try {
+      this.#flush();
+    } catch (error) {
+      this.#onWriteError(error as StoreWriteError);
+    }
   }
 
   /**
@@ -291,6 +332,28 @@ class SqliteStore implements DurableJobStore {
     if (this.#dirty.size === 0 && this.#evicted.size === 0 && !consumed) return;
     // Rows change in memory only once the commit holds: a rolled-back flush leaves them be.
     const inserted: [string, number][] = [];
+    try {
+      this.#write(db, statements, inserted, consumed);
+      for (const id of this.#evicted) this.#rows.delete(id);
+      for (const [id, seq] of inserted) this.#rows.set(id, seq);
+      this.#accepted.clear();
+      this.#dirty.clear();
+      this.#evicted.clear();
+      // Only once the commit holds them may the file let go of them.
+      if (consumed) intake.reset();
+    } catch (error) {
+      throw new StoreWriteError(this.#path, intakePath(this.#path), { cause: error });
+    }
+  }
+
+  /** The flush's transaction: every pending delete, insert and update, and the intake seq. */
+  #write(
+    db: Database.Database,
+    statements: Statements,
+    inserted: [string, number][],
+    consumed: boolean,
+  ): void {
+    const intake = this.#intake;
     db.transaction(() => {
       // Deletes first: a job evicted in this turn may share its id with one accepted in it.
       for (const id of this.#evicted) {
@@ -331,13 +394,6 @@ class SqliteStore implements DurableJobStore {
       }
       if (consumed) statements.intakeSeq.run(String(this.#intakeSeq));
     })();
-    for (const id of this.#evicted) this.#rows.delete(id);
-    for (const [id, seq] of inserted) this.#rows.set(id, seq);
-    this.#accepted.clear();
-    this.#dirty.clear();
-    this.#evicted.clear();
-    // Only once the commit holds them may the file let go of them.
-    if (consumed) intake.reset();
   }
 
   /**

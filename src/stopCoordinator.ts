@@ -6,7 +6,7 @@ export interface StopHooks {
   isIdle(): boolean;
   /** The timeout passed: end whatever is left. */
   onDeadline(): void;
-  /** Everything has ended: release the scheduler's resources. */
+  /** Everything has ended: release the scheduler's resources. If this throws, `report` rejects. */
   onFinished(): void;
   nameOf(id: string): string;
 }
@@ -24,13 +24,15 @@ export class StopCoordinator {
   #finishedDuringStop = 0;
   #deadline: Subscription | undefined;
   #resolve: (report: StopReport) => void = () => {};
+  #reject: (error: unknown) => void = () => {};
   #done = false;
 
   constructor(events: Observable<JobEvent>, scheduler: SchedulerLike, hooks: StopHooks) {
     this.#hooks = hooks;
     this.#scheduler = scheduler;
-    this.report = new Promise((resolve) => {
+    this.report = new Promise((resolve, reject) => {
       this.#resolve = resolve;
+      this.#reject = reject;
     });
     this.#watch = events.subscribe((event) => this.#observe(event));
   }
@@ -65,7 +67,12 @@ export class StopCoordinator {
     this.#done = true;
     this.#deadline?.unsubscribe();
     this.#watch.unsubscribe();
-    this.#hooks.onFinished();
+    try {
+      this.#hooks.onFinished();
+    } catch (error) {
+      this.#reject(error);
+      return true;
+    }
     this.#resolve({ cancelled: this.#cancelled, finishedDuringStop: this.#finishedDuringStop });
     return true;
   }

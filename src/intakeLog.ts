@@ -56,7 +56,8 @@ export class IntakeLog {
   #size = 0;
   /** Why a failed write could not be cut back off the file, which is then written no more. */
   #broken: unknown;
-  #empty = true;
+  /** Records appended since the file was last started afresh. */
+  #records = 0;
 
   /** Opens the file at `path` for appending, or creates it; `reset` starts it for `database`. */
   constructor(path: string, database: string, sync: boolean) {
@@ -71,7 +72,7 @@ export class IntakeLog {
 
   /** True when nothing was appended since the file was last started afresh. */
   get empty(): boolean {
-    return this.#empty;
+    return this.#records === 0;
   }
 
   /**
@@ -93,28 +94,51 @@ export class IntakeLog {
     if (this.#size === 0) this.#write(this.#header);
     const start = this.#size;
     this.#write(`{"seq":${seq},"jobs":[${line}]}\n`);
-    this.#empty = false;
+    this.#records += 1;
     // A batch's jobs share their record, which is told apart by its sign.
     return jobs.length === 1 ? start : -start - 1;
   }
 
-  /** What the file holds now, to read the jobs accepted since the last reset back from. */
-  readBack(): IntakeReadBack {
-    const file = Buffer.allocUnsafe(this.#size);
-    for (let done = 0; done < file.length; ) {
-      const read = readSync(this.#fd, file, done, file.length - done, done);
-      if (read === 0) throw new Error(`The intake file ends at byte ${done}, not ${file.length}`);
-      done += read;
-    }
-    return new IntakeReadBack(file);
+  /**
+   * What the file holds now, to read back jobs accepted since the last reset: `wanted` of them.
+   * A few out of many are read a record at a time (most jobs end before the flush, and a file of
+   * a burst of them is megabytes); more than that, in one read of the whole file.
+   */
+  readBack(wanted: number): IntakeReadBack {
+    if (wanted * 8 < this.#records) return new IntakeReadBack((start) => this.#readLine(start));
+    const file = this.#read(0, this.#size);
+    return new IntakeReadBack((start) => file.subarray(start, file.indexOf(10, start)));
   }
 
   /** Forgets every record, which the database holds now, and starts the file afresh. */
   reset(): void {
     ftruncateSync(this.#fd, 0);
     this.#size = 0;
+    this.#records = 0;
     this.#write(this.#header);
-    this.#empty = true;
+  }
+
+  /** The record that starts at `start`, without its newline. */
+  #readLine(start: number): Buffer {
+    // A lone job's record is a few hundred bytes, unless its payload is large.
+    for (let length = 1024; ; length *= 8) {
+      const chunk = this.#read(start, Math.min(length, this.#size - start));
+      const end = chunk.indexOf(10);
+      if (end >= 0) return chunk.subarray(0, end);
+      if (start + chunk.length === this.#size) {
+        throw new Error(`The intake record at byte ${start} has no end`);
+      }
+    }
+  }
+
+  #read(start: number, length: number): Buffer {
+    const bytes = Buffer.allocUnsafe(length);
+    for (let done = 0; done < length; ) {
+      const read = readSync(this.#fd, bytes, done, length - done, start + done);
+      if (read === 0) throw new Error(`The intake file ends at byte ${start + done}`);
+      done += read;
+    }
+    return bytes;
   }
 
   /** Closes the file; removes it when the database holds everything it held. */
@@ -217,11 +241,12 @@ const CREATED_KEY = ',"createdAt":';
  * record is parsed once for all its jobs.
  */
 export class IntakeReadBack {
-  readonly #file: Buffer;
+  /** The record that starts at a byte, without its newline. */
+  readonly #line: (start: number) => Buffer;
   readonly #batches = new Map<number, Map<string, AcceptedJob>>();
 
-  constructor(file: Buffer) {
-    this.#file = file;
+  constructor(line: (start: number) => Buffer) {
+    this.#line = line;
   }
 
   /** The job's definition, encoded as `encode` would. */
@@ -230,9 +255,9 @@ export class IntakeReadBack {
     // Found, not parsed: it follows the first `"jobs":[{"definition":` of the line, as nothing
     // before it is a string, and ends at the line's last `,"createdAt":`, as only the job's
     // times follow it. A payload may hold such a key, but only before that point.
-    const file = this.#file;
-    const from = file.indexOf(DEFINITION_KEY, at) + DEFINITION_KEY.length;
-    return file.toString('utf8', from, file.lastIndexOf(CREATED_KEY, file.indexOf(10, at)));
+    const line = this.#line(at);
+    const from = line.indexOf(DEFINITION_KEY) + DEFINITION_KEY.length;
+    return line.toString('utf8', from, line.lastIndexOf(CREATED_KEY));
   }
 
   /** The job as accepted: its definition and its pending snapshot. */
@@ -240,8 +265,7 @@ export class IntakeReadBack {
     const start = at < 0 ? -at - 1 : at;
     let jobs = this.#batches.get(start);
     if (jobs === undefined) {
-      const line = this.#file.toString('utf8', start, this.#file.indexOf(10, start));
-      const record = parseRecord(line);
+      const record = parseRecord(this.#line(start).toString('utf8'));
       if (record === undefined) throw new Error(`The intake file has no record at byte ${start}`);
       jobs = new Map(record.jobs.map((job) => [job.snapshot.id, job]));
       this.#batches.set(start, jobs);

@@ -360,7 +360,7 @@ class SqliteStore implements DurableJobStore {
         const seq = this.#rows.get(id);
         if (seq !== undefined) statements.remove.run(seq);
       }
-      const readBack = this.#accepted.size > 0 ? intake?.readBack() : undefined;
+      const readBack = this.#accepted.size > 0 ? intake?.readBack(this.#accepted.size) : undefined;
       for (const [id, at] of this.#accepted) {
         const file = readBack as IntakeReadBack;
         // Not in the mirror yet: a subscriber flushed while the batch it belongs to was being

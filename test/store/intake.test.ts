@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { encode } from '../../src/durableCodec.js';
 import { JobScheduler } from '../../src/index.js';
 import { StoreOpenError, sqliteStore } from '../../src/sqlite.js';
-import { tempDbPath } from './durableHarness.js';
+import { lifetime, tempDbPath } from './durableHarness.js';
 
 const worker = join(import.meta.dirname, 'intakeWorker.ts');
 
@@ -110,6 +110,23 @@ describe('the intake file of sqliteStore', () => {
       expect(rowsById(path).size).toBe(9);
     },
   );
+
+  it('reads back the few jobs alive at a flush out of many, however long their records', () => {
+    const path = tempDbPath();
+    const long = 'é'.repeat(20_000);
+    const later = { type: 'once' as const, startTime: 3_600_000 };
+    lifetime(path, { retention: 0 }, 0, 100, ({ scheduler }) => {
+      void scheduler.start();
+      // They end before the flush, and fall out of `retention`: no row for any of them.
+      for (let i = 0; i < 40; i++) scheduler.submitJob({ name: 'sleep', payload: 10 });
+      scheduler.submitJob({ id: 'short', name: 'sleep', payload: 5, schedule: later });
+      // Its record is longer than the first read of one, and the second.
+      scheduler.submitJob({ id: 'long', name: 'sleep', payload: long, schedule: later });
+    });
+    expect(storedJob(path, 'short').definition).toMatchObject({ payload: 5 });
+    expect(storedJob(path, 'long').definition).toMatchObject({ payload: long });
+    expect(rowsById(path).size).toBe(2);
+  });
 
   it('goes on counting records across lives that each die before their first flush', async () => {
     const path = tempDbPath();

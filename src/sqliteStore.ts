@@ -1,11 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { expectedMessage } from '../operators/validate.js';
 import { decode, encode, encodeDefinition } from './durableCodec.js';
-import { IntakeLog, type IntakeReadBack, readIntake } from './intakeLog.js';
+import { type IntakeLog, type IntakeReadBack, readIntake } from './intakeLog.js';
 import type { AcceptedJob, DurableJobStore, RecoveredJob } from './jobStore.js';
 import { MemoryStore } from './memoryStore.js';
-import { checkVersion, migrate } from './sqliteSchema.js';
+import { intakePath, openDatabase, readMeta } from './sqliteOpen.js';
 import { StoreOpenError } from './storeOpenError.js';
 import { StoreWriteError } from './storeWriteError.js';
 import type { JobDefinition, JobEvent, JobSnapshot, JobStatus } from './types.js';
@@ -130,7 +129,7 @@ class SqliteStore implements DurableJobStore {
   open(retention: number): RecoveredJob[] {
     if (this.#db !== undefined)
       throw new Error('This store is already open; give each scheduler its own');
-    const { db, intake, database } = this.#connect();
+    const { db, intake, database } = openDatabase(this.#path, this.#synchronous);
     this.#db = db;
     this.#intake = intake;
     const statements = {
@@ -395,64 +394,4 @@ class SqliteStore implements DurableJobStore {
       if (consumed) statements.intakeSeq.run(String(this.#intakeSeq));
     })();
   }
-
-  /**
-   * Opens the database and its intake file. Everything that could refuse them is read before
-   * rxjobs writes anything: a database that is refused keeps its contents. (Closing it may
-   * still fold a crashed process's `-wal` file into it, as any SQLite connection's close does.)
-   */
-  #connect(): { db: Database.Database; intake: IntakeLog; database: string } {
-    const path = this.#path;
-    let db: Database.Database;
-    try {
-      db = new Database(path, { timeout: 0 });
-    } catch (error) {
-      throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
-    }
-    let intake: IntakeLog | undefined;
-    try {
-      const version = checkVersion(db, path);
-      // A database from before schema 2 has no id yet; migrate() gives it this one.
-      const database = (version >= 2 ? readMeta(db, 'database_id') : undefined) ?? newDatabaseId();
-      readIntake(intakePath(path), version >= 2 ? database : undefined);
-      // Opened now, so a directory that refuses the file refuses the database unchanged.
-      intake = new IntakeLog(intakePath(path), database, this.#synchronous === 'full');
-      db.pragma('journal_mode = WAL');
-      // Held for the life of the connection, and released by the OS if the process dies: a
-      // second live scheduler on the same file is refused, a crashed one is not in the way.
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma(`synchronous = ${this.#synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
-      migrate(db, version, database);
-      return { db, intake, database };
-    } catch (error) {
-      intake?.close(false);
-      db.close();
-      if (error instanceof StoreOpenError) throw error;
-      const code = (error as { code?: string }).code;
-      if (code === 'SQLITE_NOTADB') {
-        throw new StoreOpenError(path, 'not-a-database', 'the file is not a SQLite database', {
-          cause: error,
-        });
-      }
-      if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
-        throw new StoreOpenError(path, 'locked', 'another live scheduler has it open', {
-          cause: error,
-        });
-      }
-      throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
-    }
-  }
-}
-
-/** Where accepted jobs wait for the next flush: beside the database, as SQLite's `-wal` is. */
-function intakePath(path: string): string {
-  return `${path}-intake`;
-}
-
-function readMeta(db: Database.Database, key: string): string | undefined {
-  return db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
-}
-
-function newDatabaseId(): string {
-  return randomBytes(16).toString('hex');
 }

@@ -18,8 +18,9 @@ export interface SqliteStoreOptions {
    */
   readonly synchronous?: 'normal' | 'full';
   /**
-   * Hears of each write to the database that failed in the background (a full disk): the store
-   * keeps what it could not write and tries again with the next transition. By default a
+   * Hears of a write to the database that failed in the background (a full disk): the store
+   * keeps what it could not write and tries again with each later transition. Once per outage:
+   * the failures that follow are not reported again until a write has succeeded. By default a
    * process warning (`process.emitWarning`). A failure at `stop()` rejects `stop()` instead.
    */
   readonly onWriteError?: (error: StoreWriteError) => void;
@@ -114,6 +115,8 @@ class SqliteStore implements DurableJobStore {
   /** The last intake record written. */
   #intakeSeq = 0;
   #flushQueued = false;
+  /** The last background write failed, and was reported. */
+  #failing = false;
   #statements: Statements | undefined;
 
   constructor(
@@ -234,7 +237,11 @@ class SqliteStore implements DurableJobStore {
   #flushInBackground(): void {
     try {
       this.#flush();
+      this.#failing = false;
     } catch (error) {
+      // A busy scheduler retries every turn: one report per outage, not thousands a second.
+      if (this.#failing) return;
+      this.#failing = true;
       this.#onWriteError(error as StoreWriteError);
     }
   }

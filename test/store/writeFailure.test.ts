@@ -45,16 +45,33 @@ describe('a durable store whose disk is full', () => {
     );
     expect(errors[0]?.cause).toMatchObject({ code: 'SQLITE_FULL' });
     expect(existsSync(`${path}-intake`)).toBe(true);
+    // Tried again with each later transition, and reported once for the whole outage.
+    await scheduler.submitJob({ id: 'b', name: 'send', payload: 'grace' }).result;
+    await nextTurn();
+    expect(errors).toHaveLength(1);
 
     disk.full = false;
-    await scheduler.submitJob({ id: 'b', name: 'send', payload: 'grace' }).result;
+    await scheduler.submitJob({ id: 'c', name: 'send', payload: 'alan' }).result;
+    await nextTurn();
+    // A new outage is reported again.
+    disk.full = true;
+    await scheduler.submitJob({ id: 'd', name: 'send', payload: 'edsger' }).result;
+    await nextTurn();
+    expect(errors).toHaveLength(2);
+    disk.full = false;
     await scheduler.stop();
     expect(existsSync(`${path}-intake`)).toBe(false);
 
     const next = make({ path });
     await next.start();
     expect(next.getJobStatus('a')).toMatchObject({ status: 'completed', result: 'sent to ada' });
-    expect(next.getJobStatus('b')).toMatchObject({ status: 'completed', result: 'sent to grace' });
+    for (const [id, to] of [
+      ['b', 'grace'],
+      ['c', 'alan'],
+      ['d', 'edsger'],
+    ]) {
+      expect(next.getJobStatus(id as string)).toMatchObject({ result: `sent to ${to}` });
+    }
     await next.stop();
   });
 

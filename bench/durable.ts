@@ -15,6 +15,8 @@ import { goal, type WorkloadResult } from './report.js';
 export interface DurableOptions {
   readonly n: number;
   readonly rounds: number;
+  /** Rounds for `'full'`, which takes seconds per run (a sync per job). */
+  readonly slowRounds: number;
   readonly warmupN: number;
 }
 
@@ -32,12 +34,17 @@ function contender(
   lib: Library,
   name: string,
   synchronous?: 'normal' | 'full',
-  { batches = false, keepAll = false } = {},
+  {
+    batches = false,
+    keepAll = false,
+    rounds,
+  }: { batches?: boolean; keepAll?: boolean; rounds?: number } = {},
 ): Contender {
   const { JobScheduler } = lib.scheduler;
   const { sqliteStore } = lib.sqlite;
   return {
     name,
+    ...(rounds === undefined ? {} : { rounds }),
     run: async (n) => {
       const dir = mkdtempSync(join(tmpdir(), 'rxjobs-bench-'));
       const store =
@@ -89,7 +96,7 @@ export async function durable(lib: Library, options: DurableOptions): Promise<Wo
     [
       contender(lib, 'JobScheduler, memory'),
       contender(lib, "JobScheduler, sqliteStore 'normal'", 'normal'),
-      contender(lib, "JobScheduler, sqliteStore 'full'", 'full'),
+      contender(lib, "JobScheduler, sqliteStore 'full'", 'full', { rounds: options.slowRounds }),
       contender(lib, `sqliteStore 'normal', in batches of ${BATCH}`, 'normal', { batches: true }),
       contender(lib, "sqliteStore 'normal', every job kept", 'normal', { keepAll: true }),
     ],

@@ -70,14 +70,14 @@ const sizes = quick
       memory: { waiting: 10_000, completed: 20_000, checkpoints: 2 },
       latency: { seconds: 0.3, warmupSeconds: 0.1, rounds: 1 },
       timers: { cronJobs: 100, expression: '* * * * * *', marks: 1 },
-      durable: { n: 1_000, rounds: 1, warmupN: 100 },
+      durable: { n: 1_000, rounds: 1, slowRounds: 1, warmupN: 100 },
     }
   : {
       throughput: { n: 200_000, rounds: 5, slowRounds: 3, warmupN: 20_000 },
       memory: { waiting: 1_000_000, completed: 5_000_000, checkpoints: 5 },
       latency: { seconds: 2, warmupSeconds: 0.5, rounds: 3 },
       timers: { cronJobs: 10_000, expression: '*/5 * * * * *', marks: 2 },
-      durable: { n: 20_000, rounds: 3, warmupN: 2_000 },
+      durable: { n: 20_000, rounds: 5, slowRounds: 3, warmupN: 2_000 },
     };
 
 const runners: Record<Workload, () => Promise<WorkloadResult>> = {

@@ -22,6 +22,16 @@ const anyNumber = fc.oneof(
   fc.constantFrom(Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, 1e21),
 );
 
+/** The fields of a definition that jobs of one kind share. */
+const SETTINGS = [
+  'timing',
+  'retryPolicy',
+  'timeout',
+  'overlap',
+  'missedRuns',
+  'concurrency',
+] as const;
+
 /** Definitions of every shape, with strings that need escaping and numbers JSON cannot hold. */
 const definition: fc.Arbitrary<JobDefinition> = fc.record(
   {
@@ -54,19 +64,7 @@ const definition: fc.Arbitrary<JobDefinition> = fc.record(
     childIds: fc.array(fc.string(), { maxLength: 3 }),
   },
   {
-    requiredKeys: [
-      'id',
-      'name',
-      'type',
-      'priority',
-      'payload',
-      'timing',
-      'retryPolicy',
-      'timeout',
-      'overlap',
-      'missedRuns',
-      'concurrency',
-    ],
+    requiredKeys: ['id', 'name', 'type', 'priority', 'payload', ...SETTINGS],
   },
 ) as fc.Arbitrary<JobDefinition>;
 
@@ -82,21 +80,13 @@ describe('durable codec', () => {
   });
 
   it('reuses the text of settings only while they are equal in value', () => {
-    const settings = [
-      'timing',
-      'retryPolicy',
-      'timeout',
-      'overlap',
-      'missedRuns',
-      'concurrency',
-    ] as const;
     // Pairs that share all their settings, or all but some, one after the other.
     const pair = fc
       .tuple(definition, definition, fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }))
       .map(([first, other, takeOther]) => {
         const now = { ...first, timing: { kind: 'now' as const } };
         const second: Record<string, unknown> = { ...other };
-        settings.forEach((key, index) => {
+        SETTINGS.forEach((key, index) => {
           second[key] = takeOther[index] ? other[key] : now[key];
         });
         return [now, second as unknown as JobDefinition] as const;

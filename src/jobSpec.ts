@@ -92,10 +92,12 @@ export function toJobSpec(
     );
   }
   seen?.add(input);
-  if (input.id !== undefined) assertNonEmptyString(field('id'), input.id);
-  assertNonEmptyString(field('name'), input.name);
+  // Each read once: what is checked is what is kept, whatever getters the input has.
+  const { id, name, payload } = input;
+  if (id !== undefined) assertNonEmptyString(field('id'), id);
+  assertNonEmptyString(field('name'), name);
   const type = resolveType(input, field);
-  const defined = registry.get(input.name);
+  const defined = registry.get(name);
   const defaults: HandlerDefaults = defined?.defaults ?? NO_DEFAULTS;
   const priority = input.priority ?? defaults.priority ?? inherited.priority ?? Priority.Normal;
   assertFinite(field('priority'), priority);
@@ -113,7 +115,7 @@ export function toJobSpec(
     throw new TypeError(
       expectedMessage(
         field('retryPolicy.retryIf'),
-        `left out with a durable store (give it in scheduler.define('${input.name}', handler, { retryPolicy }))`,
+        `left out with a durable store (give it in scheduler.define('${name}', handler, { retryPolicy }))`,
         input.retryPolicy.retryIf,
       ),
     );
@@ -131,18 +133,6 @@ export function toJobSpec(
     : defaultPolicy(config, field);
   const timing = resolveTiming(input, type, config, field);
 
-  if (durable) {
-    const reason = unserializableReason(input.payload);
-    if (reason !== undefined) {
-      throw new TypeError(
-        expectedMessage(
-          field('payload'),
-          `JSON-serialisable for a durable store (${reason})`,
-          input.payload,
-        ),
-      );
-    }
-  }
   const { handler, children, concurrency } =
     type === 'batch'
       ? batchParts(
@@ -157,14 +147,28 @@ export function toJobSpec(
           children: NO_CHILDREN,
           concurrency: 1,
         };
+  // Last, after every other read of the input: the text it is encoded to is kept for the write
+  // that follows, and a getter could otherwise change the payload in between.
+  if (durable) {
+    const reason = unserializableReason(payload);
+    if (reason !== undefined) {
+      throw new TypeError(
+        expectedMessage(
+          field('payload'),
+          `JSON-serialisable for a durable store (${reason})`,
+          payload,
+        ),
+      );
+    }
+  }
   // One literal, not spreads of shared parts: V8 builds a spread object key by key, and that
   // was a fifth of the cost of a job.
   return {
-    id: input.id,
-    name: input.name,
+    id,
+    name,
     type,
     priority,
-    payload: input.payload,
+    payload,
     handler,
     timing,
     retryPolicy,
@@ -209,18 +213,19 @@ function resolveHandler(
   durable: boolean,
   field: (name: string) => string,
 ): JobHandler {
-  if (durable && input.handler !== undefined) {
+  const inline = input.handler;
+  if (durable && inline !== undefined) {
     throw new TypeError(
       expectedMessage(
         field('handler'),
         `left out with a durable store, which keeps jobs as data (define it once with scheduler.define('${input.name}', handler))`,
-        input.handler,
+        inline,
       ),
     );
   }
-  const handler = input.handler ?? defined;
+  const handler = inline ?? defined;
   if (typeof handler !== 'function') {
-    assertFunction(field('handler'), input.handler);
+    assertFunction(field('handler'), inline);
   }
   return handler as JobHandler;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { encode } from '../../src/durableCodec.js';
-import { JobScheduler } from '../../src/index.js';
+import { type JobInput, JobScheduler } from '../../src/index.js';
 import { StoreOpenError, sqliteStore } from '../../src/sqlite.js';
 import { lifetime, tempDbPath } from './durableHarness.js';
 
@@ -192,6 +192,32 @@ describe('the intake file of sqliteStore', () => {
     await next.stop({ drain: true });
     expect(rowsById(path)).toEqual(new Map([['twice', 1]]));
     expect(next.getJobStatus('twice')).toMatchObject({ status: 'completed', result: 3 });
+  });
+
+  it('keeps the payload the handler runs with, even one a getter of the input changes', async () => {
+    const path = tempDbPath();
+    const jobs = new JobScheduler({ store: sqliteStore({ path }) });
+    let ran: unknown;
+    jobs.define('send', (payload: unknown) => {
+      ran = structuredClone(payload);
+    });
+    await jobs.start();
+    const payload = { n: 1 };
+    const input = {
+      id: 'got',
+      name: 'send',
+      payload,
+      // Read while the input is checked, after its payload was.
+      get handler() {
+        payload.n = 2;
+        return undefined;
+      },
+    };
+    // A getter that returns undefined is what exactOptionalPropertyTypes cannot express.
+    await jobs.submitJob(input as unknown as JobInput<{ n: number }>).result;
+    await jobs.stop({ drain: true });
+    expect(ran).toEqual({ n: 2 });
+    expect(storedJob(path, 'got').definition).toMatchObject({ payload: { n: 2 } });
   });
 
   it('keeps a payload whose keys look like the codec tags as the data it is', async () => {

@@ -196,7 +196,7 @@ export class JobScheduler {
 
   #open(): void {
     if (this.#opened || !isDurable(this.#store)) return;
-    this.#recovered = this.#store.open(this.#config.retention);
+    this.#recovered = this.#store.open(this.#config.retention, this.#scheduler);
     this.#opened = true;
     for (const { snapshot } of this.#recovered) this.#metrics.restore(snapshot.status);
   }

@@ -1,3 +1,4 @@
+import type { SchedulerLike } from 'rxjs';
 import type { JobDefinition, JobEvent, JobSnapshot, JobStatus } from './types.js';
 
 /**
@@ -32,8 +33,11 @@ export interface RecoveredJob {
 /** A store that outlives the process: opened at `start()`, closed at the end of `stop()`. */
 export interface DurableJobStore extends JobStore {
   readonly durable: true;
-  /** Opens the storage, keeps `retention` finished jobs per status, returns the unfinished ones. */
-  open(retention: number): RecoveredJob[];
+  /**
+   * Opens the storage, keeps `retention` finished jobs per status, returns the unfinished ones.
+   * `scheduler` is the scheduler's clock, for anything the store does later on its own.
+   */
+  open(retention: number, scheduler: SchedulerLike): RecoveredJob[];
   /** Writes whatever is pending; throws if it cannot, keeping it pending. */
   flush(): void;
   /**

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { asyncScheduler, type SchedulerLike } from 'rxjs';
 import { expectedMessage } from '../operators/validate.js';
 import { decode, encode, encodeDefinition } from './durableCodec.js';
 import { type IntakeLog, type IntakeReadBack, readIntake } from './intakeLog.js';
@@ -8,6 +9,7 @@ import { intakePath, openDatabase, readMeta } from './sqliteOpen.js';
 import { StoreOpenError } from './storeOpenError.js';
 import { StoreWriteError } from './storeWriteError.js';
 import type { JobDefinition, JobEvent, JobSnapshot, JobStatus } from './types.js';
+import { WriteOutage } from './writeOutage.js';
 
 export interface SqliteStoreOptions {
   /** The database file; made if missing, never overwritten if it is something else. */
@@ -19,8 +21,8 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'normal' | 'full';
   /**
    * Hears of a write to the database that failed in the background (a full disk): the store
-   * keeps what it could not write and tries again with each later transition. Once per outage:
-   * the failures that follow are not reported again until a write has succeeded. By default a
+   * keeps what it could not write and tries again after 1 s, then 2, 4… up to a minute, until a
+   * write succeeds. Once per outage: the failures that follow are not reported. By default a
    * process warning (`process.emitWarning`). A failure at `stop()` rejects `stop()` instead.
    */
   readonly onWriteError?: (error: StoreWriteError) => void;
@@ -115,8 +117,8 @@ class SqliteStore implements DurableJobStore {
   /** The last intake record written. */
   #intakeSeq = 0;
   #flushQueued = false;
-  /** The last background write failed, and was reported. */
-  #failing = false;
+  /** Made at `open()`, on the scheduler's clock. */
+  #outage: WriteOutage | undefined;
   #statements: Statements | undefined;
 
   constructor(
@@ -129,9 +131,10 @@ class SqliteStore implements DurableJobStore {
     this.#onWriteError = onWriteError;
   }
 
-  open(retention: number): RecoveredJob[] {
+  open(retention: number, scheduler: SchedulerLike = asyncScheduler): RecoveredJob[] {
     if (this.#db !== undefined)
       throw new Error('This store is already open; give each scheduler its own');
+    this.#outage = new WriteOutage(scheduler, this.#onWriteError, () => this.#flushInBackground());
     const { db, intake, database } = openDatabase(this.#path, this.#synchronous);
     this.#db = db;
     this.#intake = intake;
@@ -171,7 +174,9 @@ class SqliteStore implements DurableJobStore {
         ...progress,
       });
     }
-    this.#flush();
+    // What retention lets go of at open. Everything else is in the database already, so a
+    // failure here is an outage like any other, not a reason to refuse the store.
+    this.#flushInBackground();
     return recovered;
   }
 
@@ -190,7 +195,8 @@ class SqliteStore implements DurableJobStore {
     this.#trackProgress(event);
     // A job accepted since the last flush is inserted by it as it is then: nothing to update.
     if (!this.#accepted.has(event.jobId)) this.#dirty.add(event.jobId);
-    if (!this.#flushQueued) {
+    // During an outage the retry timer writes: not every turn.
+    if (!this.#flushQueued && this.#outage?.ongoing !== true) {
       this.#flushQueued = true;
       // One transaction per event-loop turn, after its promise callbacks have all run: the
       // synchronous driver does not block the loop per job.
@@ -221,13 +227,33 @@ class SqliteStore implements DurableJobStore {
       this.#flush();
       written = true;
     } finally {
-      // Once written, everything the intake file held is in the database.
-      this.#intake?.close(written);
-      this.#intake = undefined;
-      this.#db?.close();
-      this.#db = undefined;
-      this.#statements = undefined;
+      this.#outage?.dispose();
+      try {
+        // Once written, everything the intake file held is in the database.
+        this.#intake?.close(written);
+      } finally {
+        this.#db?.close();
+        this.#forget();
+      }
     }
+  }
+
+  /**
+   * Lets go of everything about the open database. After a failed last write some of it was
+   * never written; the next `open()` recovers that from the files, not from here.
+   */
+  #forget(): void {
+    this.#db = undefined;
+    this.#intake = undefined;
+    this.#statements = undefined;
+    this.#outage = undefined;
+    this.#flushQueued = false;
+    this.#intakeSeq = 0;
+    this.#rows.clear();
+    this.#progress.clear();
+    this.#accepted.clear();
+    this.#dirty.clear();
+    this.#evicted.clear();
   }
 
   /**
@@ -237,12 +263,8 @@ class SqliteStore implements DurableJobStore {
   #flushInBackground(): void {
     try {
       this.#flush();
-      this.#failing = false;
     } catch (error) {
-      // A busy scheduler retries every turn: one report per outage, not thousands a second.
-      if (this.#failing) return;
-      this.#failing = true;
-      this.#onWriteError(error as StoreWriteError);
+      this.#outage?.failed(error as StoreWriteError);
     }
   }
 
@@ -350,6 +372,7 @@ class SqliteStore implements DurableJobStore {
     } catch (error) {
       throw new StoreWriteError(this.#path, intakePath(this.#path), { cause: error });
     }
+    this.#outage?.ended();
   }
 
   /** The flush's transaction: every pending delete, insert and update, and the intake seq. */

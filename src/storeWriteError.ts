@@ -2,9 +2,9 @@
  * A durable store could not write what the scheduler did since its last write: the disk is full,
  * or the device failed. Nothing accepted is lost: every job `submitJob` accepted is in the intake
  * file beside the database, which the next `start()` recovers from. The store tries the write
- * again with the next transition, and once more at `stop()`, which rejects with this error if
- * that fails too; the transitions not written are then recovered as after a crash (an attempt
- * that had finished may run again).
+ * again after 1 s, then 2, 4… up to a minute, and once more at `stop()`, which rejects with this
+ * error if that fails too; the transitions not written are then recovered as after a crash (an
+ * attempt that had finished may run again).
  *
  * @example
  * ```ts

@@ -1,31 +1,49 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { TestScheduler } from 'rxjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JobScheduler } from '../../src/index.js';
 import { type SqliteStoreOptions, StoreWriteError, sqliteStore } from '../../src/sqlite.js';
 import { tempDbPath } from './durableHarness.js';
 
-/** A full disk, as the driver reports one: every statement run fails while it lasts. */
-const disk = { full: false };
+/**
+ * A full disk, as the driver reports one: every statement run fails while it lasts, or with
+ * `deletes`, only the DELETEs.
+ */
+const disk = { full: false, deletes: false };
 const statement = Object.getPrototypeOf(new Database(':memory:').prepare('SELECT 1'));
 const run = statement.run;
-statement.run = function (this: unknown, ...args: unknown[]) {
-  if (disk.full) throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
+statement.run = function (this: { source: string }, ...args: unknown[]) {
+  if (disk.full || (disk.deletes && this.source.startsWith('DELETE'))) {
+    throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL');
+  }
   return run.apply(this, args);
 };
 
 afterEach(() => {
   disk.full = false;
+  disk.deletes = false;
   vi.restoreAllMocks();
 });
 
-function make(options: SqliteStoreOptions): JobScheduler {
-  const scheduler = new JobScheduler({ store: sqliteStore(options) });
+type Store = ReturnType<typeof sqliteStore>;
+
+function make(options: SqliteStoreOptions | Store, retention = 1000): JobScheduler {
+  const store = 'durable' in options ? options : sqliteStore(options);
+  const scheduler = new JobScheduler({ store, retention });
   scheduler.define('send', (to: string) => `sent to ${to}`);
   return scheduler;
 }
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const later = () => ({ type: 'once' as const, startTime: Date.now() + 3_600_000 });
+
+function rowIds(path: string): string[] {
+  const db = new Database(path, { readonly: true });
+  const ids = db.prepare('SELECT id FROM jobs ORDER BY seq').pluck().all() as string[];
+  db.close();
+  return ids;
+}
 
 describe('a durable store whose disk is full', () => {
   it('reports a background write that failed, and writes what it kept once it can', async () => {
@@ -45,19 +63,11 @@ describe('a durable store whose disk is full', () => {
     );
     expect(errors[0]?.cause).toMatchObject({ code: 'SQLITE_FULL' });
     expect(existsSync(`${path}-intake`)).toBe(true);
-    // Tried again with each later transition, and reported once for the whole outage.
+    // Reported once for the whole outage.
     await scheduler.submitJob({ id: 'b', name: 'send', payload: 'grace' }).result;
     await nextTurn();
     expect(errors).toHaveLength(1);
 
-    disk.full = false;
-    await scheduler.submitJob({ id: 'c', name: 'send', payload: 'alan' }).result;
-    await nextTurn();
-    // A new outage is reported again.
-    disk.full = true;
-    await scheduler.submitJob({ id: 'd', name: 'send', payload: 'edsger' }).result;
-    await nextTurn();
-    expect(errors).toHaveLength(2);
     disk.full = false;
     await scheduler.stop();
     expect(existsSync(`${path}-intake`)).toBe(false);
@@ -65,13 +75,7 @@ describe('a durable store whose disk is full', () => {
     const next = make({ path });
     await next.start();
     expect(next.getJobStatus('a')).toMatchObject({ status: 'completed', result: 'sent to ada' });
-    for (const [id, to] of [
-      ['b', 'grace'],
-      ['c', 'alan'],
-      ['d', 'edsger'],
-    ]) {
-      expect(next.getJobStatus(id as string)).toMatchObject({ result: `sent to ${to}` });
-    }
+    expect(next.getJobStatus('b')).toMatchObject({ status: 'completed', result: 'sent to grace' });
     await next.stop();
   });
 
@@ -118,6 +122,141 @@ describe('a durable store whose disk is full', () => {
     // The cancellation by stop() was never written: the job comes back as after a crash.
     expect(next.getJobStatus('later')?.status).toBe('pending');
     await expect(next.stop()).resolves.toMatchObject({ cancelled: [{ id: 'later' }] });
+  });
+
+  it('tries again on its own after a second, with no transition to set it off', async () => {
+    const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    const path = tempDbPath();
+    const errors: StoreWriteError[] = [];
+    const store = sqliteStore({ path, onWriteError: (error) => errors.push(error) });
+    const scheduler = new JobScheduler({
+      store,
+      scheduler: testScheduler,
+      metricsInterval: Number.POSITIVE_INFINITY,
+    });
+    scheduler.define('send', (to: string) => `sent to ${to}`);
+    void scheduler.start();
+    disk.full = true;
+    scheduler.submitJob({ id: 'a', name: 'send', payload: 'ada' });
+    testScheduler.flush();
+    await nextTurn();
+    expect(errors).toHaveLength(1);
+    // The scheduler is idle now; the disk has room again, and only the retry can write.
+    disk.full = false;
+    const intake = () => readFileSync(`${path}-intake`, 'utf8').split('\n').filter(Boolean);
+    expect(intake()).toHaveLength(2);
+    testScheduler.maxFrames = 999;
+    testScheduler.flush();
+    expect(intake()).toHaveLength(2);
+    testScheduler.maxFrames = 1000;
+    testScheduler.flush();
+    // Written: the file is back to its header.
+    expect(intake()).toHaveLength(1);
+    await scheduler.stop();
+    expect(rowIds(path)).toEqual(['a']);
+  });
+
+  it('waits twice as long before each retry, and reports each outage once', async () => {
+    const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    const errors: StoreWriteError[] = [];
+    const store = sqliteStore({ path: tempDbPath(), onWriteError: (error) => errors.push(error) });
+    const scheduler = new JobScheduler({
+      store,
+      scheduler: testScheduler,
+      metricsInterval: Number.POSITIVE_INFINITY,
+    });
+    scheduler.define('send', (to: string) => to);
+    void scheduler.start();
+    const tries: number[] = [];
+    const failing = statement.run;
+    // Each try fails at its first statement.
+    statement.run = function (this: unknown, ...args: unknown[]) {
+      if (disk.full) tries.push(testScheduler.now());
+      return failing.apply(this, args);
+    };
+    try {
+      disk.full = true;
+      scheduler.submitJob({ name: 'send', payload: 'ada' });
+      testScheduler.flush();
+      await nextTurn();
+      testScheduler.maxFrames = 8_000;
+      testScheduler.flush();
+      expect(tries).toEqual([0, 1000, 3000, 7000]);
+      expect(errors).toHaveLength(1);
+      // The next try, at 15 s, succeeds; a later outage is a new one.
+      disk.full = false;
+      testScheduler.maxFrames = 16_000;
+      testScheduler.flush();
+      disk.full = true;
+      scheduler.submitJob({ name: 'send', payload: 'grace' });
+      testScheduler.flush();
+      await nextTurn();
+      expect(errors).toHaveLength(2);
+      expect(tries.at(-1)).toBe(testScheduler.now());
+    } finally {
+      statement.run = failing;
+      disk.full = false;
+    }
+    await scheduler.stop();
+  });
+
+  it('opens a database whose first write fails, and writes it later', async () => {
+    const path = tempDbPath();
+    const first = make({ path });
+    await first.start();
+    for (const to of ['a', 'b', 'c'])
+      await first.submitJob({ id: to, name: 'send', payload: to }).result;
+    await first.stop();
+    // With `retention: 1`, opening the store deletes two of those rows: that write fails.
+    const errors: StoreWriteError[] = [];
+    const second = make({ path, onWriteError: (error) => errors.push(error) }, 1);
+    disk.deletes = true;
+    await expect(second.start()).resolves.toBeUndefined();
+    expect(errors).toHaveLength(1);
+    disk.deletes = false;
+    await second.stop();
+    expect(rowIds(path)).toEqual(['c']);
+    // Closed and unlocked: another scheduler opens it.
+    const third = make({ path });
+    await expect(third.start()).resolves.toBeUndefined();
+    await third.stop();
+  });
+
+  it('starts afresh from the files when opened again after its last write failed', async () => {
+    const path = tempDbPath();
+    const store = sqliteStore({ path, onWriteError: () => {} });
+    const first = make(store);
+    await first.start();
+    first.submitJob({ id: 'written', name: 'send', payload: 'x', schedule: later() });
+    await nextTurn();
+    disk.full = true;
+    first.submitJob({ id: 'kept', name: 'send', payload: 'ada', schedule: later() });
+    await expect(first.stop()).rejects.toThrow(StoreWriteError);
+    disk.full = false;
+    const second = make(store);
+    await second.start();
+    expect(second.getJobStatus('kept')?.status).toBe('pending');
+    await expect(second.stop()).resolves.toMatchObject({
+      cancelled: [{ id: 'written' }, { id: 'kept' }],
+    });
+    expect(rowIds(path)).toEqual(['written', 'kept']);
+  });
+
+  it('warns, and goes on, when onWriteError throws', async () => {
+    const warned = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    const scheduler = make({
+      path: tempDbPath(),
+      onWriteError: () => {
+        throw new Error('pager is down');
+      },
+    });
+    await scheduler.start();
+    disk.full = true;
+    await scheduler.submitJob({ name: 'send', payload: 'ada' }).result;
+    await nextTurn();
+    expect(warned).toHaveBeenCalledWith(expect.objectContaining({ message: 'pager is down' }));
+    disk.full = false;
+    await scheduler.stop();
   });
 
   it('checks the option', () => {

@@ -330,8 +330,16 @@ export class JobScheduler {
         this.#afterSubmission(() => this.stop(options).then(resolve, reject));
       });
     }
-    // Draining a scheduler that never started needs its workers.
-    if (drain && this.#state === 'idle') void this.start();
+    // Draining a scheduler that never started needs its workers; a store that cannot open
+    // leaves it idle, and stop() fails as start() would.
+    if (drain && this.#state === 'idle') {
+      try {
+        this.#open();
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      void this.start();
+    }
     this.#state = 'stopping';
     this.#draining = drain;
     const stop = new StopCoordinator(this.#events, this.#scheduler, {

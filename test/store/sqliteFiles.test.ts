@@ -27,6 +27,15 @@ describe('sqliteStore files', () => {
     expect(readFileSync(path, 'utf8')).toBe(content);
   });
 
+  it('rejects a draining stop() of a scheduler never started, when its store cannot open', async () => {
+    const path = tempDbPath();
+    writeFileSync(path, 'not SQLite either\n'.repeat(50));
+    const scheduler = new JobScheduler({ store: sqliteStore({ path }) });
+    await expect(scheduler.stop({ drain: true })).rejects.toMatchObject({
+      reason: 'not-a-database',
+    });
+  });
+
   it('refuses a file from a newer schema, and leaves it as it was', async () => {
     const path = tempDbPath();
     const db = new Database(path);

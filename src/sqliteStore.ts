@@ -134,8 +134,8 @@ class SqliteStore implements DurableJobStore {
   open(retention: number, scheduler: SchedulerLike = asyncScheduler): RecoveredJob[] {
     if (this.#db !== undefined)
       throw new Error('This store is already open; give each scheduler its own');
-    this.#outage = new WriteOutage(scheduler, this.#onWriteError, () => this.#flushInBackground());
     const { db, intake, database } = openDatabase(this.#path, this.#synchronous);
+    this.#outage = new WriteOutage(scheduler, this.#onWriteError, () => this.#flushInBackground());
     this.#db = db;
     this.#intake = intake;
     const statements = {
@@ -151,6 +151,26 @@ class SqliteStore implements DurableJobStore {
     this.#statements = statements;
     this.#mirror = new MemoryStore(retention, (id) => this.#evict(id));
     this.#recoverIntake(db, database, intake);
+    let recovered: RecoveredJob[];
+    try {
+      recovered = this.#readRows(db);
+    } catch (error) {
+      // A row that does not decode: the store is refused, and closed, not left open and locked.
+      intake.close(false);
+      db.close();
+      this.#forget();
+      throw new StoreOpenError(this.#path, 'unreadable', (error as Error).message, {
+        cause: error,
+      });
+    }
+    // What retention lets go of at open. Everything else is in the database already, so a
+    // failure here is an outage like any other, not a reason to refuse the store.
+    this.#flushInBackground();
+    return recovered;
+  }
+
+  /** Every row into the mirror; the unfinished jobs, to resume. */
+  #readRows(db: Database.Database): RecoveredJob[] {
     const recovered: RecoveredJob[] = [];
     const rows = db
       .prepare(
@@ -174,9 +194,6 @@ class SqliteStore implements DurableJobStore {
         ...progress,
       });
     }
-    // What retention lets go of at open. Everything else is in the database already, so a
-    // failure here is an outage like any other, not a reason to refuse the store.
-    this.#flushInBackground();
     return recovered;
   }
 
@@ -200,7 +217,10 @@ class SqliteStore implements DurableJobStore {
       this.#flushQueued = true;
       // One transaction per event-loop turn, after its promise callbacks have all run: the
       // synchronous driver does not block the loop per job.
-      setImmediate(() => this.#flushInBackground());
+      setImmediate(() => {
+        this.#flushQueued = false;
+        this.#flushInBackground();
+      });
     }
   }
 
@@ -222,20 +242,23 @@ class SqliteStore implements DurableJobStore {
    * same and this throws: the intake file stays, and the next `open()` recovers from it.
    */
   close(): void {
-    let written = false;
-    try {
-      this.#flush();
-      written = true;
-    } finally {
-      this.#outage?.dispose();
+    const failures: unknown[] = [];
+    const attempt = (step: () => void) => {
       try {
-        // Once written, everything the intake file held is in the database.
-        this.#intake?.close(written);
-      } finally {
-        this.#db?.close();
-        this.#forget();
+        step();
+      } catch (error) {
+        failures.push(error);
       }
-    }
+    };
+    attempt(() => this.#flush());
+    this.#outage?.dispose();
+    // Once written, everything the intake file held is in the database.
+    const written = failures.length === 0;
+    attempt(() => this.#intake?.close(written));
+    attempt(() => this.#db?.close());
+    this.#forget();
+    // The first failure is the one that says what was not written.
+    if (failures.length > 0) throw failures[0];
   }
 
   /**
@@ -257,8 +280,9 @@ class SqliteStore implements DurableJobStore {
   }
 
   /**
-   * The flush of an event-loop turn. One that fails leaves everything pending as it was (the
-   * transaction rolled back, the intake file kept), and the next transition tries again.
+   * A flush the store makes on its own: each event-loop turn's, and an outage's retries. One
+   * that fails leaves everything pending as it was (the transaction rolled back, the intake file
+   * kept), and starts or prolongs the outage, whose timer tries again.
    */
   #flushInBackground(): void {
     try {
@@ -313,9 +337,7 @@ class SqliteStore implements DurableJobStore {
     } catch (error) {
       intake.close(false);
       db.close();
-      this.#intake = undefined;
-      this.#db = undefined;
-      this.#statements = undefined;
+      this.#forget();
       if (error instanceof StoreOpenError) throw error;
       throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
     }
@@ -351,13 +373,17 @@ class SqliteStore implements DurableJobStore {
   }
 
   #flush(): void {
-    this.#flushQueued = false;
     const db = this.#db;
     const statements = this.#statements;
     if (db === undefined || statements === undefined) return;
     const intake = this.#intake;
     const consumed = intake !== undefined && !intake.empty;
-    if (this.#dirty.size === 0 && this.#evicted.size === 0 && !consumed) return;
+    if (this.#dirty.size === 0 && this.#evicted.size === 0 && !consumed) {
+      // Nothing left to write: a write that failed after its commit (resetting the intake file)
+      // left nothing pending, and its outage ends here.
+      this.#outage?.ended();
+      return;
+    }
     // Rows change in memory only once the commit holds: a rolled-back flush leaves them be.
     const inserted: [string, number][] = [];
     try {

@@ -36,6 +36,23 @@ describe('sqliteStore files', () => {
     });
   });
 
+  it('refuses a database with a row that does not decode, and lets go of it', async () => {
+    const path = tempDbPath();
+    const first = new JobScheduler({ store: sqliteStore({ path }) });
+    first.define('send', (to: string) => to);
+    await first.start();
+    const later = { type: 'once' as const, startTime: Date.now() + 3_600_000 };
+    first.submitJob({ id: 'a', name: 'send', payload: 'x', schedule: later });
+    await first.stop();
+    const db = new Database(path);
+    db.prepare("UPDATE jobs SET snapshot = '{not json' WHERE id = 'a'").run();
+    db.close();
+    const error = await startError(path);
+    expect(error).toMatchObject({ reason: 'unreadable', path });
+    // Closed, not held: a second try finds the same bad row, not a lock.
+    await expect(startError(path)).resolves.toMatchObject({ reason: 'unreadable' });
+  });
+
   it('refuses a file from a newer schema, and leaves it as it was', async () => {
     const path = tempDbPath();
     const db = new Database(path);

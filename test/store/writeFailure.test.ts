@@ -200,6 +200,39 @@ describe('a durable store whose disk is full', () => {
     await scheduler.stop();
   });
 
+  it('waits a second before the first retry, even after a flush asked for failed', async () => {
+    const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+    const store = sqliteStore({ path: tempDbPath(), onWriteError: () => {} });
+    const scheduler = new JobScheduler({
+      store,
+      scheduler: testScheduler,
+      metricsInterval: Number.POSITIVE_INFINITY,
+    });
+    scheduler.define('send', (to: string) => to);
+    void scheduler.start();
+    const tries: number[] = [];
+    const failing = statement.run;
+    statement.run = function (this: unknown, ...args: unknown[]) {
+      if (disk.full) tries.push(testScheduler.now());
+      return failing.apply(this, args);
+    };
+    try {
+      disk.full = true;
+      scheduler.submitJob({ name: 'send', payload: 'ada', schedule: later() });
+      expect(() => store.flush()).toThrow(StoreWriteError);
+      // The turn's own flush is still queued: one more event must not queue a second.
+      scheduler.submitJob({ name: 'send', payload: 'grace', schedule: later() });
+      await nextTurn();
+      testScheduler.maxFrames = 1_000;
+      testScheduler.flush();
+      expect(tries).toEqual([0, 0, 1000]);
+    } finally {
+      statement.run = failing;
+      disk.full = false;
+    }
+    await scheduler.stop();
+  });
+
   it('opens a database whose first write fails, and writes it later', async () => {
     const path = tempDbPath();
     const first = make({ path });

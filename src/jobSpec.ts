@@ -188,13 +188,14 @@ function batchParts(
   childDefaults: Inherited,
   seen: Set<object> | undefined,
 ): Pick<JobSpec, 'handler' | 'children' | 'concurrency'> {
-  if (!Array.isArray(input.jobs) || input.jobs.length === 0) {
-    throw new TypeError(expectedMessage(field('jobs'), 'a non-empty array of jobs', input.jobs));
+  const jobs = input.jobs;
+  if (!Array.isArray(jobs) || jobs.length === 0) {
+    throw new TypeError(expectedMessage(field('jobs'), 'a non-empty array of jobs', jobs));
   }
   const concurrency = input.concurrency ?? context.config.maxWorkers;
   assertInteger(field('concurrency'), concurrency, 1, true);
   const tree = seen ?? new Set<object>([input]);
-  const children = input.jobs.map((child, index) => {
+  const children = jobs.map((child, index) => {
     const spec = toJobSpec(child, context, `${field('jobs')}[${index}].`, childDefaults, tree);
     if (spec.type !== 'immediate') {
       throw new TypeError(

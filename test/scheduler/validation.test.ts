@@ -166,6 +166,22 @@ describe('submitJob validation', () => {
     });
   });
 
+  it('keeps the children it checked, whatever a getter of `jobs` returns later', () => {
+    inVirtualTime({}, ({ scheduler }) => {
+      let reads = 0;
+      const batch = {
+        name: 'bulk',
+        // Read once to tell the type, once for the children; empty after that.
+        get jobs(): JobInput[] {
+          reads += 1;
+          return reads <= 2 ? [{ name: 'send', handler, payload: 1 }] : [];
+        },
+      };
+      const job = scheduler.submitJob(batch);
+      expect(scheduler.listJobs().map(({ id }) => id)).toEqual([job.id, expect.any(String)]);
+    });
+  });
+
   it('rejects a duplicate id, also one inside a batch', () => {
     inVirtualTime({}, ({ scheduler }) => {
       scheduler.submitJob({ id: 'job_123', name: 'first', handler });

@@ -18,7 +18,8 @@ export interface VirtualRun {
 
 /**
  * Runs `body` inside `TestScheduler.run()` with a JobScheduler on virtual time, recording its
- * events; `epoch` makes virtual frame 0 that epoch ms. A leaked timer would keep the virtual clock going, so frames are capped.
+ * events; `epoch` makes virtual frame 0 that epoch ms. A leaked timer would keep the virtual
+ * clock going for ever, so frames are capped at a year.
  */
 export function inVirtualTime(
   config: SchedulerConfig,
@@ -26,8 +27,9 @@ export function inVirtualTime(
   epoch = 0,
 ): void {
   const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-  testScheduler.maxFrames = 10 * 24 * 3600 * 1000;
   testScheduler.run(() => {
+    // Inside run(), which sets maxFrames to Infinity as it begins.
+    testScheduler.maxFrames = 366 * 24 * 3600 * 1000;
     const scheduler = new JobScheduler({
       metricsInterval: Number.POSITIVE_INFINITY,
       ...config,

@@ -15,8 +15,10 @@ import { goal, type WorkloadResult } from './report.js';
 export interface DurableOptions {
   readonly n: number;
   readonly rounds: number;
-  /** Rounds for `'full'`, which takes seconds per run (a sync per job). */
+  /** Rounds for the figures beside the goal's; `'full'` takes seconds per run (a sync per job). */
   readonly slowRounds: number;
+  /** Jobs per run for `'full'`, whose rate a sync per job sets, not how many there are. */
+  readonly fullN: number;
   readonly warmupN: number;
 }
 
@@ -38,13 +40,15 @@ function contender(
     batches = false,
     keepAll = false,
     rounds,
-  }: { batches?: boolean; keepAll?: boolean; rounds?: number } = {},
+    n: ownN,
+  }: { batches?: boolean; keepAll?: boolean; rounds?: number; n?: number } = {},
 ): Contender {
   const { JobScheduler } = lib.scheduler;
   const { sqliteStore } = lib.sqlite;
   return {
     name,
     ...(rounds === undefined ? {} : { rounds }),
+    ...(ownN === undefined ? {} : { n: ownN }),
     run: async (n) => {
       const dir = mkdtempSync(join(tmpdir(), 'rxjobs-bench-'));
       const store =
@@ -96,13 +100,22 @@ export async function durable(lib: Library, options: DurableOptions): Promise<Wo
     [
       contender(lib, 'JobScheduler, memory'),
       contender(lib, "JobScheduler, sqliteStore 'normal'", 'normal'),
-      contender(lib, "JobScheduler, sqliteStore 'full'", 'full', { rounds: options.slowRounds }),
-      contender(lib, `sqliteStore 'normal', in batches of ${BATCH}`, 'normal', { batches: true }),
-      contender(lib, "sqliteStore 'normal', every job kept", 'normal', { keepAll: true }),
+      contender(lib, "JobScheduler, sqliteStore 'full'", 'full', {
+        rounds: options.slowRounds,
+        n: options.fullN,
+      }),
+      contender(lib, `sqliteStore 'normal', in batches of ${BATCH}`, 'normal', {
+        batches: true,
+        rounds: options.slowRounds,
+      }),
+      contender(lib, "sqliteStore 'normal', every job kept", 'normal', {
+        keepAll: true,
+        rounds: options.slowRounds,
+      }),
     ],
     options,
   );
-  const { figures, perSecond } = jobsPerSecond(samples, options.n);
+  const { figures, perSecond } = jobsPerSecond(samples);
   const normal = perSecond.get("JobScheduler, sqliteStore 'normal'") ?? Number.NaN;
   return {
     workload: 'durable',

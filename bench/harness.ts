@@ -11,7 +11,12 @@ export interface Contender {
   run(n: number): Promise<number>;
   /** Rounds to take part in, for the slow ones; all of them by default. */
   readonly rounds?: number;
+  /** Jobs per run, for the slow ones; the workload's `n` by default. */
+  readonly n?: number;
 }
+
+/** Each contender's timed ms per round, and the jobs in each of its runs. */
+export type Samples = ReadonlyMap<string, { readonly n: number; readonly times: number[] }>;
 
 export interface RoundsOptions {
   readonly n: number;
@@ -20,14 +25,14 @@ export interface RoundsOptions {
   readonly warmupN: number;
 }
 
-/** Jobs per second from the median time of each contender's runs of `n` jobs. */
-export function jobsPerSecond(
-  samples: ReadonlyMap<string, readonly number[]>,
-  n: number,
-): { figures: Figure[]; perSecond: Map<string, number> } {
+/** Jobs per second from the median time of each contender's runs. */
+export function jobsPerSecond(samples: Samples): {
+  figures: Figure[];
+  perSecond: Map<string, number>;
+} {
   const figures: Figure[] = [];
   const perSecond = new Map<string, number>();
-  for (const [name, times] of samples) {
+  for (const [name, { n, times }] of samples) {
     const value = n / (median(times) / 1000);
     perSecond.set(name, value);
     figures.push({
@@ -75,8 +80,10 @@ export function settle(ms = 20): Promise<void> {
 export async function runRounds(
   contenders: readonly Contender[],
   { n, rounds, warmupN }: RoundsOptions,
-): Promise<Map<string, number[]>> {
-  const samples = new Map<string, number[]>(contenders.map(({ name }) => [name, []]));
+): Promise<Samples> {
+  const samples = new Map(
+    contenders.map((contender) => [contender.name, { n: contender.n ?? n, times: [] as number[] }]),
+  );
   for (const contender of contenders) {
     collectGarbage();
     await contender.run(warmupN);
@@ -87,7 +94,7 @@ export async function runRounds(
       if (round >= (contender.rounds ?? rounds)) continue;
       collectGarbage();
       await settle(5);
-      samples.get(contender.name)?.push(await contender.run(n));
+      samples.get(contender.name)?.times.push(await contender.run(contender.n ?? n));
     }
   }
   return samples;

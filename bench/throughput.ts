@@ -118,7 +118,7 @@ export async function throughput(
   options: ThroughputOptions,
 ): Promise<WorkloadResult> {
   const samples = await runRounds(throughputContenders(lib, options.slowRounds), options);
-  const { figures, perSecond } = jobsPerSecond(samples, options.n);
+  const { figures, perSecond } = jobsPerSecond(samples);
   const rate = (name: string) => ({ name, value: perSecond.get(name) ?? Number.NaN });
   const measured = (name: string) => ({ value: rate(name).value, unit: 'jobs/s' });
   const goals: Goal[] = [

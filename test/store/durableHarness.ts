@@ -6,7 +6,7 @@ import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
 import { JobScheduler, type SchedulerConfig } from '../../src/index.js';
 import type { DurableJobStore } from '../../src/jobStore.js';
-import { sqliteStore } from '../../src/sqlite.js';
+import { type StoreWriteError, sqliteStore } from '../../src/sqlite.js';
 import { withEpoch } from '../helpers/epochScheduler.js';
 
 export function tempDbPath(): string {
@@ -64,4 +64,31 @@ export function lifetime(
   // The process dies here: what the store wrote is what the next one finds.
   store.close();
   return run;
+}
+
+export interface LiveDurableRun {
+  readonly scheduler: JobScheduler;
+  readonly testScheduler: TestScheduler;
+  readonly store: DurableJobStore;
+  /** What the store reported through `onWriteError`. */
+  readonly errors: StoreWriteError[];
+}
+
+/**
+ * A started scheduler on a durable store at `path` and on virtual time, which the test drives
+ * (`testScheduler.flush()`), with a `send` handler defined. Unlike `lifetime`, it stays alive
+ * across event-loop turns, so the store's own flushes run between the test's steps.
+ */
+export function liveDurable(path = tempDbPath()): LiveDurableRun {
+  const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+  const errors: StoreWriteError[] = [];
+  const store = sqliteStore({ path, onWriteError: (error) => errors.push(error) });
+  const scheduler = new JobScheduler({
+    store,
+    scheduler: testScheduler,
+    metricsInterval: Number.POSITIVE_INFINITY,
+  });
+  scheduler.define('send', (to: string) => `sent to ${to}`);
+  void scheduler.start();
+  return { scheduler, testScheduler, store: store as DurableJobStore, errors };
 }

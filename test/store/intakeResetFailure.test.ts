@@ -1,11 +1,8 @@
 // A write that fails after the database committed: the intake file's reset, its header write.
 import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { TestScheduler } from 'rxjs/testing';
 import { expect, it, vi } from 'vitest';
-import { JobScheduler } from '../../src/index.js';
-import { type StoreWriteError, sqliteStore } from '../../src/sqlite.js';
-import { tempDbPath } from './durableHarness.js';
+import { liveDurable, tempDbPath } from './durableHarness.js';
 
 const fault = { header: false };
 vi.mock('node:fs', async (importOriginal) => {
@@ -23,17 +20,8 @@ vi.mock('node:fs', async (importOriginal) => {
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 it('ends the outage a failed reset of the intake file starts, and goes on writing', async () => {
-  const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
   const path = tempDbPath();
-  const errors: StoreWriteError[] = [];
-  const store = sqliteStore({ path, onWriteError: (error) => errors.push(error) });
-  const scheduler = new JobScheduler({
-    store,
-    scheduler: testScheduler,
-    metricsInterval: Number.POSITIVE_INFINITY,
-  });
-  scheduler.define('send', (to: string) => `sent to ${to}`);
-  void scheduler.start();
+  const { scheduler, testScheduler, errors } = liveDurable(path);
   fault.header = true;
   scheduler.submitJob({ id: 'a', name: 'send', payload: 'ada' });
   testScheduler.flush();

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { TestScheduler } from 'rxjs/testing';
+import type { TestScheduler } from 'rxjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { JobScheduler } from '../../src/index.js';
 import { type SqliteStoreOptions, StoreWriteError, sqliteStore } from '../../src/sqlite.js';
-import { tempDbPath } from './durableHarness.js';
+import { liveDurable, tempDbPath } from './durableHarness.js';
 
 /**
  * A full disk, as the driver reports one: every statement run fails while it lasts, or with
@@ -37,6 +37,18 @@ function make(options: SqliteStoreOptions | Store, retention = 1000): JobSchedul
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 const later = () => ({ type: 'once' as const, startTime: Date.now() + 3_600_000 });
+
+/** The virtual times at which a write was tried while the disk was full, until `restore()`. */
+function recordTries(testScheduler: TestScheduler): { tries: number[]; restore: () => void } {
+  const tries: number[] = [];
+  const failing = statement.run;
+  // Each try fails at its first statement.
+  statement.run = function (this: unknown, ...args: unknown[]) {
+    if (disk.full) tries.push(testScheduler.now());
+    return failing.apply(this, args);
+  };
+  return { tries, restore: () => (statement.run = failing) };
+}
 
 function rowIds(path: string): string[] {
   const db = new Database(path, { readonly: true });
@@ -125,17 +137,8 @@ describe('a durable store whose disk is full', () => {
   });
 
   it('tries again on its own after a second, with no transition to set it off', async () => {
-    const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
     const path = tempDbPath();
-    const errors: StoreWriteError[] = [];
-    const store = sqliteStore({ path, onWriteError: (error) => errors.push(error) });
-    const scheduler = new JobScheduler({
-      store,
-      scheduler: testScheduler,
-      metricsInterval: Number.POSITIVE_INFINITY,
-    });
-    scheduler.define('send', (to: string) => `sent to ${to}`);
-    void scheduler.start();
+    const { scheduler, testScheduler, errors } = liveDurable(path);
     disk.full = true;
     scheduler.submitJob({ id: 'a', name: 'send', payload: 'ada' });
     testScheduler.flush();
@@ -157,23 +160,8 @@ describe('a durable store whose disk is full', () => {
   });
 
   it('waits twice as long before each retry, and reports each outage once', async () => {
-    const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-    const errors: StoreWriteError[] = [];
-    const store = sqliteStore({ path: tempDbPath(), onWriteError: (error) => errors.push(error) });
-    const scheduler = new JobScheduler({
-      store,
-      scheduler: testScheduler,
-      metricsInterval: Number.POSITIVE_INFINITY,
-    });
-    scheduler.define('send', (to: string) => to);
-    void scheduler.start();
-    const tries: number[] = [];
-    const failing = statement.run;
-    // Each try fails at its first statement.
-    statement.run = function (this: unknown, ...args: unknown[]) {
-      if (disk.full) tries.push(testScheduler.now());
-      return failing.apply(this, args);
-    };
+    const { scheduler, testScheduler, errors } = liveDurable();
+    const { tries, restore } = recordTries(testScheduler);
     try {
       disk.full = true;
       scheduler.submitJob({ name: 'send', payload: 'ada' });
@@ -194,28 +182,15 @@ describe('a durable store whose disk is full', () => {
       expect(errors).toHaveLength(2);
       expect(tries.at(-1)).toBe(testScheduler.now());
     } finally {
-      statement.run = failing;
+      restore();
       disk.full = false;
     }
     await scheduler.stop();
   });
 
   it('waits a second before the first retry, even after a flush asked for failed', async () => {
-    const testScheduler = new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
-    const store = sqliteStore({ path: tempDbPath(), onWriteError: () => {} });
-    const scheduler = new JobScheduler({
-      store,
-      scheduler: testScheduler,
-      metricsInterval: Number.POSITIVE_INFINITY,
-    });
-    scheduler.define('send', (to: string) => to);
-    void scheduler.start();
-    const tries: number[] = [];
-    const failing = statement.run;
-    statement.run = function (this: unknown, ...args: unknown[]) {
-      if (disk.full) tries.push(testScheduler.now());
-      return failing.apply(this, args);
-    };
+    const { scheduler, testScheduler, store } = liveDurable();
+    const { tries, restore } = recordTries(testScheduler);
     try {
       disk.full = true;
       scheduler.submitJob({ name: 'send', payload: 'ada', schedule: later() });
@@ -227,7 +202,7 @@ describe('a durable store whose disk is full', () => {
       testScheduler.flush();
       expect(tries).toEqual([0, 0, 1000]);
     } finally {
-      statement.run = failing;
+      restore();
       disk.full = false;
     }
     await scheduler.stop();

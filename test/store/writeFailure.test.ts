@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { TestScheduler } from 'rxjs/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -265,6 +267,34 @@ describe('a durable store whose disk is full', () => {
     expect(warned).toHaveBeenCalledWith(expect.objectContaining({ message: 'pager is down' }));
     disk.full = false;
     await scheduler.stop();
+  });
+
+  it('loses no accepted job when the disk fills up for real, in a process of its own', async () => {
+    const path = tempDbPath();
+    // 64 KiB per file: the database's WAL fills up first, then the intake file, no longer
+    // emptied by a flush.
+    const worker = join(import.meta.dirname, 'diskFullWorker.ts');
+    const child = spawnSync(
+      'bash',
+      ['-c', 'ulimit -f 64; exec "$0" --import tsx "$@"', process.execPath, worker, path],
+      { encoding: 'utf8' },
+    );
+    expect(child.stderr).toBe('');
+    expect(child.signal).toBe('SIGKILL');
+    const { accepted, writeErrors, submitError } = JSON.parse(child.stdout) as {
+      accepted: number;
+      writeErrors: string[];
+      submitError: string;
+    };
+    expect(writeErrors).toHaveLength(1);
+    expect(writeErrors[0]).toMatch(/^Cannot write to the job store at '.*jobs\.db': /);
+    expect(submitError).toMatch(/EFBIG/);
+    expect(accepted).toBeGreaterThan(20);
+    const next = make({ path });
+    await next.start();
+    const ids = Array.from({ length: accepted }, (_, index) => `fill-${index}`);
+    expect(next.listJobs().map((job) => job.id)).toEqual(ids);
+    await next.stop();
   });
 
   it('checks the option', () => {

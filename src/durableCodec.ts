@@ -73,12 +73,16 @@ function plainJson(value: unknown, depth: number): boolean {
   return true;
 }
 
+/** The JSON the replacer gives, without calling it where it would change nothing; may throw. */
+function stringify(value: unknown): string | undefined {
+  return plainJson(value, 4) ? JSON.stringify(value) : JSON.stringify(value, replacer);
+}
+
 /** Encodes for storage; `undefined` stays SQL NULL. */
 export function encode(value: unknown): string | null {
   if (value === undefined) return null;
   try {
-    const text = plainJson(value, 4) ? JSON.stringify(value) : JSON.stringify(value, replacer);
-    return text ?? null;
+    return stringify(value) ?? null;
   } catch {
     return JSON.stringify({ $unserializable: String(value) });
   }
@@ -195,7 +199,7 @@ export function unserializableReason(value: unknown): string | undefined {
   if (value === undefined) return undefined;
   let text: string | undefined;
   try {
-    text = plainJson(value, 4) ? JSON.stringify(value) : JSON.stringify(value, replacer);
+    text = stringify(value);
   } catch (error) {
     return (error as Error).message;
   }

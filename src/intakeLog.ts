@@ -192,9 +192,10 @@ function syncDirectory(path: string): void {
  * The records a crashed process left in the file at `path`, oldest first; none when there is no
  * file. Whatever follows the last well-formed record, a write that a crash cut short or what a
  * power loss left, is ignored: with `'full'` each record is synced before `submitJob` returns,
- * so it was never acknowledged, and `'normal'` does not guard against power loss. A file that belongs to another database (`database` is
- * undefined for one that has no id yet), or a record that is not well formed with a well-formed
- * one after it, is refused: guessing would lose or invent jobs.
+ * so it was never acknowledged, and `'normal'` does not guard against power loss. A file that
+ * belongs to another database (`database` is undefined for one that has no id yet), or a record
+ * that is not well formed with a well-formed one after it, is refused: guessing would lose or
+ * invent jobs.
  */
 export function readIntake(path: string, database: string | undefined): IntakeRecord[] {
   let text: string;

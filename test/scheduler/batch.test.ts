@@ -136,6 +136,30 @@ describe('JobScheduler batches', () => {
     });
   });
 
+  it('keeps to `concurrency` when children settle as they start', async () => {
+    let result: Promise<unknown> | undefined;
+    inVirtualTime({ maxWorkers: 4 }, ({ scheduler, log, flush }) => {
+      void scheduler.start();
+      const batch = scheduler.submitJob({
+        name: 'batch',
+        concurrency: 1,
+        jobs: ['a', 'b', 'c'].map((name) => ({ name, handler: () => name.toUpperCase() })),
+      });
+      result = batch.result;
+      flush();
+      const children = log.filter((line) => /:(started|completed):[abc]$/.test(line));
+      expect(children).toEqual([
+        '0:started:a',
+        '0:completed:a',
+        '0:started:b',
+        '0:completed:b',
+        '0:started:c',
+        '0:completed:c',
+      ]);
+    });
+    await expect(result).resolves.toEqual(['A', 'B', 'C']);
+  });
+
   it('fails with BatchError listing every outcome, after all children settled', async () => {
     let result: Promise<unknown> | undefined;
     inVirtualTime({ enableRetry: false }, ({ scheduler, log, work, flush }) => {

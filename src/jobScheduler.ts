@@ -309,7 +309,8 @@ export class JobScheduler {
    * jobs get `timeout` ms before their signals are aborted. Resolves with a report of the jobs it
    * cancelled; afterwards no timer is left, and `events$` and `metrics$` have completed. Rejects
    * with a `StoreWriteError` if a durable store fails its last write: the scheduler is stopped
-   * all the same, and the next `start()` on the file recovers as after a crash.
+   * all the same, the error's `stopReport` is the report, and the next `start()` on the file
+   * recovers as after a crash.
    */
   stop(options: StopOptions = {}): Promise<StopReport> {
     if (typeof options !== 'object' || options === null) {

@@ -1,4 +1,5 @@
 import type { Observable, SchedulerLike, Subscription } from 'rxjs';
+import { StoreWriteError } from './storeWriteError.js';
 import type { JobEvent, StopReport } from './types.js';
 
 export interface StopHooks {
@@ -6,7 +7,10 @@ export interface StopHooks {
   isIdle(): boolean;
   /** The timeout passed: end whatever is left. */
   onDeadline(): void;
-  /** Everything has ended: release the scheduler's resources. If this throws, `report` rejects. */
+  /**
+   * Everything has ended: release the scheduler's resources. If this throws, `report` rejects,
+   * and a `StoreWriteError` carries the report as its `stopReport`.
+   */
   onFinished(): void;
   nameOf(id: string): string;
 }
@@ -67,13 +71,15 @@ export class StopCoordinator {
     this.#done = true;
     this.#deadline?.unsubscribe();
     this.#watch.unsubscribe();
+    const report = { cancelled: this.#cancelled, finishedDuringStop: this.#finishedDuringStop };
     try {
       this.#hooks.onFinished();
     } catch (error) {
+      if (error instanceof StoreWriteError) error.stopReport = report;
       this.#reject(error);
       return true;
     }
-    this.#resolve({ cancelled: this.#cancelled, finishedDuringStop: this.#finishedDuringStop });
+    this.#resolve(report);
     return true;
   }
 }

@@ -1,3 +1,5 @@
+import type { StopReport } from './types.js';
+
 /**
  * A durable store could not write what the scheduler did since its last write: the disk is full,
  * or the device failed. Nothing accepted is lost: every job `submitJob` accepted is in the intake
@@ -15,6 +17,11 @@ export class StoreWriteError extends Error {
   override name = 'StoreWriteError' as const;
   /** The database file. */
   readonly path: string;
+  /**
+   * When `stop()` rejects with this error: its report, of the jobs the stop cancelled. Those
+   * cancellations were not written, so the next `start()` brings the jobs back.
+   */
+  stopReport: StopReport | undefined;
 
   /** `intake`: the intake file beside it, which holds what was accepted since the last write. */
   constructor(path: string, intake: string, options: ErrorOptions & { cause: unknown }) {
@@ -24,5 +31,6 @@ export class StoreWriteError extends Error {
       options,
     );
     this.path = path;
+    this.stopReport = undefined;
   }
 }

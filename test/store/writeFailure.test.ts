@@ -126,7 +126,13 @@ describe('a durable store whose disk is full', () => {
     disk.full = true;
     const later = { type: 'once' as const, startTime: Date.now() + 3_600_000 };
     scheduler.submitJob({ id: 'later', name: 'send', payload: 'ada', schedule: later });
-    await expect(scheduler.stop()).rejects.toThrow(StoreWriteError);
+    const error = await scheduler.stop().catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(StoreWriteError);
+    // What the stop cancelled is still reported, on the error.
+    expect((error as StoreWriteError).stopReport).toEqual({
+      cancelled: [{ id: 'later', name: 'send', previous: 'pending' }],
+      finishedDuringStop: 0,
+    });
     expect(completed).toBe(true);
     expect(existsSync(`${path}-intake`)).toBe(true);
 

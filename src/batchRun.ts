@@ -12,13 +12,13 @@ export interface BatchHooks {
 /**
  * Feeds a batch's children to the queue at most `concurrency` at a time: a child is queued when
  * an earlier one settles, and the batch ends once all have, with their results in input order
- * or a `BatchError` listing every outcome. Unsubscribing stops the feed: no further child is
- * queued and the batch does not finish.
+ * or a `BatchError` listing every outcome. The feed is the batch's `source`: unsubscribing it
+ * stops the feed, so no further child is queued and the batch does not finish.
  *
  * This is `mergeMap(settled$, concurrency)` over the children, written as a counter: an
  * Observable and a subscriber per child cost a batch of no-op jobs about 1 µs a child.
  */
-export function runBatch(batch: LiveJob, hooks: BatchHooks): Subscription {
+export function runBatch(batch: LiveJob, hooks: BatchHooks): void {
   const { children } = batch;
   const { concurrency } = batch.spec;
   const outcomes: BatchChildOutcome[] = new Array(children.length);
@@ -69,8 +69,10 @@ export function runBatch(batch: LiveJob, hooks: BatchHooks): Subscription {
       );
   };
 
+  // The batch's source before the first child is fed: a subscriber that cancels the batch as a
+  // child is queued must find the feed to stop.
+  batch.source = feed;
   feedChildren();
-  return feed;
 }
 
 /** How a child that ended before its batch asked ended: cancelled before its turn, or settled. */

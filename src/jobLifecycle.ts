@@ -350,7 +350,7 @@ export class JobLifecycle {
 
   runBatch(batch: LiveJob): void {
     this.#activeBatches += 1;
-    batch.source = runBatch(batch, {
+    runBatch(batch, {
       startChild: (child) => {
         if (this.#context.cancellingAll()) {
           this.cancel(child, new JobCancelledError(child.id, 'stop() was called'));

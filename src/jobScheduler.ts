@@ -91,7 +91,12 @@ export class JobScheduler {
   #stop: StopCoordinator | undefined;
   /** submitJob calls under way: a subscriber may call back in while a job is announced. */
   #submitting = 0;
-  #afterSubmit: (() => void)[] = [];
+  readonly #afterSubmit: (() => void)[] = [];
+  /** Jobs being announced (their `submitted` events); a batch has no children until it is done. */
+  #announcing = 0;
+  readonly #afterAnnounce: (() => void)[] = [];
+  /** Jobs a subscriber cancelled as they were announced: they must not begin meanwhile. */
+  readonly #cancelRequested = new Set<string>();
 
   constructor(config: SchedulerConfig = {}) {
     this.#config = resolveConfig(config);
@@ -240,12 +245,22 @@ export class JobScheduler {
     const duringSubmit = this.#jobs.capture(() => {
       this.#submitting += 1;
       try {
-        accepted = this.#jobs.accept(spec, undefined);
-        this.#jobs.begin(accepted);
+        this.#announcing += 1;
+        try {
+          accepted = this.#jobs.accept(spec, undefined);
+        } finally {
+          this.#announcing -= 1;
+          // The job is whole now, its children announced: a cancel asked for meanwhile can
+          // reach them, and comes before the job's runs are armed.
+          if (this.#announcing === 0) drainQueue(this.#afterAnnounce);
+        }
+        if (!accepted.ended && !this.#cancelRequested.has(accepted.id)) {
+          this.#jobs.begin(accepted);
+        }
       } finally {
         this.#submitting -= 1;
-        // What subscribers asked for meanwhile; the job is whole now, its children announced.
-        if (this.#submitting === 0) this.#runAfterSubmit();
+        // A stop asked for meanwhile: the job's runs are armed now, for it to wind down.
+        if (this.#submitting === 0) drainQueue(this.#afterSubmit);
       }
     });
     const job = accepted as LiveJob;
@@ -261,30 +276,21 @@ export class JobScheduler {
     assertNonEmptyString('id', id);
     const job = this.#jobs.get(id);
     if (job === undefined || job.ended) return false;
-    this.#afterSubmission(() => {
+    const cancel = () => {
       if (!job.ended) {
         this.#jobs.asOneEmission(() => this.#jobs.cancel(job, new JobCancelledError(id)));
       }
-    });
-    return true;
-  }
-
-  /**
-   * Runs `work` now or, when a subscriber asks for it while a job is being submitted, as soon as
-   * the submission is whole: a batch whose announcement is cut into has no children yet to
-   * cancel or wind down, and would start them afterwards.
-   */
-  #afterSubmission(work: () => void): void {
-    if (this.#submitting === 0) work();
-    else this.#afterSubmit.push(work);
-  }
-
-  #runAfterSubmit(): void {
-    while (this.#afterSubmit.length > 0) {
-      const work = this.#afterSubmit;
-      this.#afterSubmit = [];
-      for (const each of work) each();
+    };
+    // A batch being announced has no children yet to cancel: the cancel waits until it has.
+    if (this.#announcing === 0) cancel();
+    else {
+      this.#cancelRequested.add(id);
+      this.#afterAnnounce.push(() => {
+        this.#cancelRequested.delete(id);
+        cancel();
+      });
     }
+    return true;
   }
 
   getJobStatus(id: string): JobSnapshot | undefined {
@@ -326,9 +332,11 @@ export class JobScheduler {
         expectedMessage('timeout', 'a number of ms from 0 and up, or Infinity', timeout),
       );
     }
+    // A stop asked for while a job is submitted waits until that job's runs are armed: it
+    // then winds them down with the rest, where a stop in the middle would leave them armed.
     if (this.#submitting > 0) {
       return new Promise((resolve, reject) => {
-        this.#afterSubmission(() => this.stop(options).then(resolve, reject));
+        this.#afterSubmit.push(() => this.stop(options).then(resolve, reject));
       });
     }
     // Draining a scheduler that never started needs its workers; a store that cannot open
@@ -408,4 +416,10 @@ export class JobScheduler {
   #handle(job: LiveJob, duringSubmit: readonly JobEvent[]): JobHandle {
     return new LiveJobHandle(job, this.#events, duringSubmit, () => this.cancelJob(job.id));
   }
+}
+
+/** Runs queued work, and the work it queues in turn, until none is left. */
+function drainQueue(queue: (() => void)[]): void {
+  // Taken one at a time: work may queue more, and what it queues runs after it.
+  for (let work = queue.shift(); work !== undefined; work = queue.shift()) work();
 }

@@ -8,7 +8,7 @@ import { armTimeout } from './deadlineQueue.js';
 import { assertScheduler, expectedMessage } from './validate.js';
 
 /** RxJS hands a longer delay to setTimeout, which fires it after 1 ms instead. */
-const LONGEST_TIMER = 2 ** 31 - 1;
+export const LONGEST_TIMER = 2 ** 31 - 1;
 
 /**
  * The error `jobTimeout` raises when its source has not completed in time.

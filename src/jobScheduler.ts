@@ -1,5 +1,6 @@
 import { type Observable, type SchedulerLike, Subject, type Subscription, scan } from 'rxjs';
 import { every } from '../operators/every.js';
+import { LONGEST_TIMER } from '../operators/jobTimeout.js';
 import { priorityMergeMap } from '../operators/priorityMergeMap.js';
 import { assertNonEmptyString, assertOneOf, expectedMessage } from '../operators/validate.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
@@ -326,10 +327,18 @@ export class JobScheduler {
     const { drain = false, timeout = this.#config.jobTimeout } = options;
     if (typeof drain !== 'boolean')
       throw new TypeError(expectedMessage('drain', 'a boolean', drain));
-    if (typeof timeout !== 'number' || !(timeout >= 0)) {
+    // A longer sleep is handed to setTimeout, which fires it after 1 ms: no grace at all.
+    if (
+      typeof timeout !== 'number' ||
+      !(timeout === Number.POSITIVE_INFINITY || (timeout >= 0 && timeout <= LONGEST_TIMER))
+    ) {
       const ErrorClass = typeof timeout === 'number' ? RangeError : TypeError;
       throw new ErrorClass(
-        expectedMessage('timeout', 'a number of ms from 0 and up, or Infinity', timeout),
+        expectedMessage(
+          'timeout',
+          `a number of ms from 0 to ${LONGEST_TIMER}, or Infinity`,
+          timeout,
+        ),
       );
     }
     // A stop asked for while a job is submitted waits until that job's runs are armed: it

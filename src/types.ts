@@ -299,7 +299,7 @@ export interface SchedulerConfig {
 export interface StopOptions {
   /** Run every queued job before stopping. Default false. */
   readonly drain?: boolean;
-  /** ms that running (and, with `drain`, queued) jobs get before their signals are aborted. Default: the config's `jobTimeout`. */
+  /** ms that running (and, with `drain`, queued) jobs get before their signals are aborted: 0 to 2147483647, or `Infinity`. Default: the config's `jobTimeout`. */
   readonly timeout?: number;
 }
 

@@ -26,6 +26,13 @@ const badCalls: [string, Call, ErrorConstructor, RegExp][] = [
   ["stop({ drain: 'yes' })", (s) => s.stop({ drain: 'yes' as never }), TypeError, /`drain`.*'yes'/],
   ['stop({ timeout: -1 })', (s) => s.stop({ timeout: -1 }), RangeError, /`timeout`.*`-1`/],
   [
+    // A longer delay is handed to setTimeout, which would fire it after 1 ms.
+    'stop({ timeout: 2 ** 31 })',
+    (s) => s.stop({ timeout: 2 ** 31 }),
+    RangeError,
+    /`timeout`.*from 0 to 2147483647.*`2147483648`/,
+  ],
+  [
     'stop({ timeout: NaN })',
     (s) => s.stop({ timeout: Number.NaN }),
     RangeError,

@@ -25,7 +25,16 @@ const DEFAULT_FIELDS = ['priority', 'timeout', 'retryPolicy', 'overlap', 'missed
 export class HandlerRegistry {
   readonly #handlers = new Map<string, DefinedHandler>();
 
-  define(name: string, handler: JobHandler, defaults: HandlerDefaults = {}): void {
+  /**
+   * `check` is called once the handler is defined, and undoes the definition if it throws: it
+   * checks the defaults as the jobs that inherit them will be checked.
+   */
+  define(
+    name: string,
+    handler: JobHandler,
+    defaults: HandlerDefaults = {},
+    check: () => void = () => {},
+  ): void {
     assertNonEmptyString('name', name);
     assertFunction('handler', handler);
     if (typeof defaults !== 'object' || defaults === null) {
@@ -38,10 +47,21 @@ export class HandlerRegistry {
         );
       }
     }
+    const { retryPolicy } = defaults as { retryPolicy?: unknown };
+    // Spread into the job's policy, a number or a string would add nothing and pass unseen.
+    if (retryPolicy !== undefined && (typeof retryPolicy !== 'object' || retryPolicy === null)) {
+      throw new TypeError(expectedMessage('defaults.retryPolicy', 'an object', retryPolicy));
+    }
     if (this.#handlers.has(name)) {
       throw new RangeError(expectedMessage('name', 'a name not defined yet', name));
     }
     this.#handlers.set(name, { handler, defaults });
+    try {
+      check();
+    } catch (error) {
+      this.#handlers.delete(name);
+      throw error;
+    }
   }
 
   get(name: string): DefinedHandler | undefined {

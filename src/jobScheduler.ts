@@ -197,7 +197,10 @@ export class JobScheduler {
     handler: JobHandler<P, R>,
     defaults?: HandlerDefaults,
   ): void {
-    this.#registry.define(name, handler as JobHandler, defaults);
+    // A bad default fails here, naming `defaults.<field>`, rather than every submitJob by name.
+    this.#registry.define(name, handler as JobHandler, defaults, () => {
+      toJobSpec({ name }, this.#specContext, 'defaults.');
+    });
   }
 
   #open(): void {

@@ -123,6 +123,30 @@ const badCalls: [string, Call, ErrorConstructor, RegExp][] = [
     /`retryPolicy.jitter`/,
   ],
   [
+    'a default timeout that is not a number',
+    (s) => s.define('f', handler, { timeout: 'x' as never }),
+    TypeError,
+    /`defaults.timeout`.*`'x'` \(string\)/,
+  ],
+  [
+    'a NaN default priority',
+    (s) => s.define('f', handler, { priority: Number.NaN }),
+    RangeError,
+    /`defaults.priority`.*`NaN` \(number\)/,
+  ],
+  [
+    'a default retry policy of no attempts',
+    (s) => s.define('f', handler, { retryPolicy: { maxAttempts: 0 } }),
+    RangeError,
+    /`defaults.retryPolicy.maxAttempts`.*`0` \(number\)/,
+  ],
+  [
+    'a default retry policy that is not an object',
+    (s) => s.define('f', handler, { retryPolicy: 5 as never }),
+    TypeError,
+    /`defaults.retryPolicy`.*`5` \(number\)/,
+  ],
+  [
     'a child of a batch that is scheduled',
     (s) =>
       s.submitJob({
@@ -163,6 +187,22 @@ describe('bad input to every public method', () => {
       });
     },
   );
+
+  it('leaves a name free after define() refused its defaults', () => {
+    inVirtualTime({}, ({ scheduler, flush }) => {
+      void scheduler.start();
+      expect(() => scheduler.define('f', handler, { timeout: -1 })).toThrow(/`defaults.timeout`/);
+      // Not defined: a job by that name alone has no handler.
+      expect(() => scheduler.submitJob({ name: 'f' })).toThrow(/`handler`/);
+      scheduler.define('f', () => 'defined', { timeout: 5 });
+      const job = scheduler.submitJob({ name: 'f' });
+      flush();
+      expect(scheduler.getJobStatus(job.id)).toMatchObject({
+        status: 'completed',
+        result: 'defined',
+      });
+    });
+  });
 
   it('accepts dates in the past (runs at once) and far in the future (waits)', () => {
     inVirtualTime({}, ({ scheduler, work, testScheduler, flush }) => {

@@ -54,11 +54,12 @@ function assertBoolean(name: string, value: unknown): void {
 
 /** Fills defaults by spread, never touching the caller's object, and checks every field. */
 export function resolveConfig(config: SchedulerConfig = {}): ResolvedConfig {
-  if (typeof config !== 'object' || config === null) {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     throw new TypeError(expectedMessage('config', 'an object', config));
   }
   for (const key of Object.keys(config)) {
-    if (!(key in DEFAULTS)) {
+    // Own keys only: `toString` or `constructor` is no config field.
+    if (!Object.hasOwn(DEFAULTS, key)) {
       throw new TypeError(
         expectedMessage(
           key,

@@ -1,5 +1,6 @@
 import type { RetryPolicy } from '../operators/retryBackoff.js';
 import { assertFunction, assertNonEmptyString, expectedMessage } from '../operators/validate.js';
+import { assertKnownFields } from './knownFields.js';
 import type { JobHandler, MissedRunsPolicy, OverlapPolicy } from './types.js';
 
 /** Settings a defined handler gives the jobs submitted by its name, unless a job sets its own. */
@@ -16,7 +17,13 @@ export interface DefinedHandler {
   readonly defaults: HandlerDefaults;
 }
 
-const DEFAULT_FIELDS = ['priority', 'timeout', 'retryPolicy', 'overlap', 'missedRuns'];
+const DEFAULT_FIELDS: ReadonlySet<string> = new Set([
+  'priority',
+  'timeout',
+  'retryPolicy',
+  'overlap',
+  'missedRuns',
+]);
 
 /**
  * Handlers by job name. Functions cannot be stored, so a durable job names its handler and a
@@ -40,13 +47,7 @@ export class HandlerRegistry {
     if (typeof defaults !== 'object' || defaults === null) {
       throw new TypeError(expectedMessage('defaults', 'an object', defaults));
     }
-    for (const key of Object.keys(defaults)) {
-      if (!DEFAULT_FIELDS.includes(key)) {
-        throw new TypeError(
-          expectedMessage(`defaults.${key}`, `one of the fields ${DEFAULT_FIELDS.join(', ')}`, key),
-        );
-      }
-    }
+    assertKnownFields(defaults, DEFAULT_FIELDS, (key) => `defaults.${key}`);
     const { retryPolicy } = defaults as { retryPolicy?: unknown };
     // Spread into the job's policy, a number or a string would add nothing and pass unseen.
     if (retryPolicy !== undefined && (typeof retryPolicy !== 'object' || retryPolicy === null)) {

@@ -13,6 +13,7 @@ import {
 import { DEFAULT_BACKOFF_FACTOR, DEFAULT_MAX_RETRY_DELAY, type ResolvedConfig } from './config.js';
 import { unserializableReason } from './durableCodec.js';
 import type { HandlerDefaults, HandlerRegistry } from './handlerRegistry.js';
+import { assertKnownFields } from './knownFields.js';
 import type {
   JobDefinition,
   JobHandler,
@@ -20,6 +21,7 @@ import type {
   JobType,
   MissedRunsPolicy,
   OverlapPolicy,
+  Schedule,
   Timing,
 } from './types.js';
 import { Priority } from './types.js';
@@ -61,6 +63,29 @@ const NO_DEFAULTS: HandlerDefaults = Object.freeze({});
 const defaultPolicies = new WeakMap<ResolvedConfig, RetryPolicy>();
 const TYPE_OF_SCHEDULE = { once: 'scheduled', cron: 'cron', interval: 'recurring' } as const;
 
+const JOB_FIELDS: ReadonlySet<keyof JobInput> = new Set([
+  'id',
+  'name',
+  'type',
+  'priority',
+  'payload',
+  'handler',
+  'schedule',
+  'retryPolicy',
+  'timeout',
+  'overlap',
+  'missedRuns',
+  'jobs',
+  'concurrency',
+] as const);
+
+/** The fields of each kind of schedule. */
+const SCHEDULE_FIELDS: Record<Schedule['type'], ReadonlySet<string>> = {
+  once: new Set(['type', 'startTime']),
+  cron: new Set(['type', 'cronExpr', 'timezone']),
+  interval: new Set(['type', 'every', 'startTime', 'maxRuns']),
+};
+
 /** What a batch passes down to children that do not set their own. */
 type Inherited = Partial<Pick<JobSpec, 'priority' | 'timeout'>> & {
   retryPolicy?: Partial<RetryPolicy>;
@@ -92,6 +117,7 @@ export function toJobSpec(
     );
   }
   seen?.add(input);
+  assertKnownFields(input, JOB_FIELDS, field);
   // Each read once: what is checked is what is kept, whatever getters the input has.
   const { id, name, payload } = input;
   if (id !== undefined) assertNonEmptyString(field('id'), id);
@@ -329,6 +355,7 @@ function resolveTiming(
 ): Timing {
   const schedule = input.schedule;
   if (schedule === undefined) return NOW;
+  assertKnownFields(schedule, SCHEDULE_FIELDS[schedule.type], (key) => field(`schedule.${key}`));
   switch (schedule.type) {
     case 'once':
       return {

@@ -123,6 +123,35 @@ const badCalls: [string, Call, ErrorConstructor, RegExp][] = [
     /`retryPolicy.jitter`/,
   ],
   [
+    'a misspelt job field',
+    (s) => s.submitJob({ name: 'x', handler, timout: 5 } as never),
+    TypeError,
+    /`timout` to be left out: the fields are id, name.*`5` \(number\)/,
+  ],
+  [
+    'a misspelt schedule field',
+    (s) =>
+      s.submitJob({
+        name: 'x',
+        handler,
+        schedule: { type: 'cron', cronExpr: '* * * * *', timeZone: 'Europe/Paris' } as never,
+      }),
+    TypeError,
+    /`schedule.timeZone` to be left out: the fields are type, cronExpr, timezone/,
+  ],
+  [
+    "a misspelt field of a batch's child",
+    (s) => s.submitJob({ name: 'x', jobs: [{ name: 'child', handler, priorty: 2 } as never] }),
+    TypeError,
+    /`jobs\[0\].priorty`.*`2` \(number\)/,
+  ],
+  [
+    'a misspelt default',
+    (s) => s.define('f', handler, { timout: 5 } as never),
+    TypeError,
+    /`defaults.timout` to be left out: the fields are priority, timeout/,
+  ],
+  [
     'a default timeout that is not a number',
     (s) => s.define('f', handler, { timeout: 'x' as never }),
     TypeError,

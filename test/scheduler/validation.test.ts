@@ -45,6 +45,13 @@ describe('new JobScheduler(config)', () => {
       TypeError,
       /`maxWorker`.*a config field/,
     ],
+    [
+      'a field every object inherits',
+      JSON.parse('{"toString": 5}') as SchedulerConfig,
+      TypeError,
+      /`toString`.*a config field.*`5` \(number\)/,
+    ],
+    ['an array', [] as SchedulerConfig, TypeError, /`config`.*an object/],
   ];
   it.each(cases)('rejects %s', (_label, config, ErrorClass, message) => {
     expect(() => new JobScheduler(config)).toThrow(ErrorClass);

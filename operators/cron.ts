@@ -140,6 +140,7 @@ function parseExpression(expression: unknown, timezone: string): CronExpression 
   if (expression.trim() === '') {
     throw new InvalidCronExpressionError(expression, 'The expression is empty');
   }
+  assertFieldCount(expression);
   try {
     // A fixed currentDate keeps the parser off the host clock; `H` fields hash from the expression
     // so every parse of it agrees on the same minutes.
@@ -152,6 +153,22 @@ function parseExpression(expression: unknown, timezone: string): CronExpression 
     const reason = error instanceof Error ? error.message : String(error);
     throw new InvalidCronExpressionError(expression, reason, { cause: error });
   }
+}
+
+/**
+ * cron-parser fills missing leading fields with `*` (and `0` seconds), so a 4-field `'0 9 * *'`
+ * would read as every minute on the 9th of the month instead of being rejected.
+ */
+function assertFieldCount(expression: string): void {
+  const fields = expression.trim().split(/\s+/);
+  const count = fields.length;
+  if (count === 5 || count === 6) return;
+  // A lone '@name' is one of cron-parser's predefined schedules ('@daily'); it judges the name.
+  if (count === 1 && fields[0]?.startsWith('@')) return;
+  throw new InvalidCronExpressionError(
+    expression,
+    `The expression has ${count} field${count === 1 ? '' : 's'}, expected 5, or 6 with seconds first`,
+  );
 }
 
 /** Parsed expressions are stateful iterators; resetting before each query lets one be shared. */

@@ -361,12 +361,48 @@ describe('cron', () => {
 
     it.each([
       ['0 0 30 2 *', 'Invalid explicit day of month definition'],
-      ['* * * * * * *', 'Invalid cron expression, too many fields'],
+      ['* * * * * * *', 'The expression has 7 fields, expected 5, or 6 with seconds first'],
       ['', 'The expression is empty'],
     ])('rejects %o', (expression, reason) => {
       expect(() => cron(expression)).toThrow(
         new InvalidCronExpressionError(expression, reason).message,
       );
+    });
+
+    // cron-parser pads a short expression with leading `*`: '0 9 * *' would fire every minute
+    // on the 9th of the month.
+    it.each([
+      ['0 9 * *', 4],
+      ['*/5 * *', 3],
+      ['* *', 2],
+      ['  *   0  ', 2],
+      ['*', 1],
+      ['@every 5m', 2],
+    ])(
+      'rejects %o, of %i field(s), from cron, nextCronFire and cronFireTimes',
+      (expression, count) => {
+        const reason = `The expression has ${count} field${count === 1 ? '' : 's'}, expected 5, or 6 with seconds first`;
+        const expected = new InvalidCronExpressionError(expression, reason).message;
+        expect(() => cron(expression)).toThrow(expected);
+        expect(() => cron(expression)).toThrow(InvalidCronExpressionError);
+        expect(() => nextCronFire(expression, 0)).toThrow(expected);
+        expect(() => cronFireTimes(expression)).toThrow(expected);
+      },
+    );
+
+    it.each([
+      ['@hourly', Date.UTC(2026, 0, 2, 13)],
+      ['@daily', Date.UTC(2026, 0, 3)],
+      ['@weekly', Date.UTC(2026, 0, 4)],
+      ['@monthly', Date.UTC(2026, 1, 1)],
+      ['@yearly', Date.UTC(2027, 0, 1)],
+    ])("still accepts cron-parser's predefined %s, though it is one field", (expression, next) => {
+      expect(() => cron(expression)).not.toThrow();
+      expect(nextCronFire(expression, Date.UTC(2026, 0, 2, 12))).toBe(next);
+    });
+
+    it("leaves an unknown '@' name to cron-parser to reject", () => {
+      expect(() => cron('@reboot')).toThrow(InvalidCronExpressionError);
     });
 
     it('recognises the error across realms by name', () => {

@@ -241,12 +241,17 @@ export function cronFireTimes(
  * ```
  */
 export function cron(expression: string, options: CronOptions = {}): Observable<Tick> {
-  const { timezone, startAt, endAt, maxRuns, scheduler } = {
-    timezone: 'UTC',
-    maxRuns: Number.POSITIVE_INFINITY,
-    scheduler: asyncScheduler as SchedulerLike,
-    ...options,
-  };
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(expectedMessage('options', 'an object', options));
+  }
+  // Defaults in the pattern, not spread under the options: an option set to undefined is absent.
+  const {
+    timezone = 'UTC',
+    startAt,
+    endAt,
+    maxRuns = Number.POSITIVE_INFINITY,
+    scheduler = asyncScheduler,
+  } = options;
   assertTimezone(timezone);
   assertInteger('maxRuns', maxRuns, 1, true);
   assertScheduler('scheduler', scheduler);

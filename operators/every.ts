@@ -4,7 +4,13 @@
  */
 import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import { type Tick, timerGuard } from './timerGuard.js';
-import { assertFiniteAtLeast, assertInteger, assertScheduler, toEpochMs } from './validate.js';
+import {
+  assertFiniteAtLeast,
+  assertInteger,
+  assertScheduler,
+  expectedMessage,
+  toEpochMs,
+} from './validate.js';
 
 /**
  * Options for {@link every}.
@@ -40,11 +46,11 @@ export interface EveryOptions {
  */
 export function every(ms: number, options: EveryOptions = {}): Observable<Tick> {
   assertFiniteAtLeast('ms', ms, 1);
-  const { startAt, maxRuns, scheduler } = {
-    maxRuns: Number.POSITIVE_INFINITY,
-    scheduler: asyncScheduler as SchedulerLike,
-    ...options,
-  };
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(expectedMessage('options', 'an object', options));
+  }
+  // Defaults in the pattern, not spread under the options: an option set to undefined is absent.
+  const { startAt, maxRuns = Number.POSITIVE_INFINITY, scheduler = asyncScheduler } = options;
   assertInteger('maxRuns', maxRuns, 1, true);
   assertScheduler('scheduler', scheduler);
   const startMs = startAt === undefined ? undefined : toEpochMs('startAt', startAt);

@@ -1,5 +1,5 @@
 import { runInNewContext } from 'node:vm';
-import type { Observable, SchedulerLike } from 'rxjs';
+import { type Observable, type SchedulerLike, take } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import {
   cron,
@@ -405,6 +405,25 @@ describe('cron', () => {
       expect(() => cron('@reboot')).toThrow(InvalidCronExpressionError);
     });
 
+    it(
+      'reads an option set to undefined as absent: UTC, no limits, asyncScheduler',
+      marbles((m) => {
+        // As a caller without exactOptionalPropertyTypes may pass them.
+        const options = {
+          timezone: undefined,
+          startAt: undefined,
+          endAt: undefined,
+          maxRuns: undefined,
+          scheduler: undefined,
+        };
+        const source$ = cron('0 9 * * *', options as never);
+        // Virtual time starts at epoch 0, a midnight in UTC.
+        expect(collect(source$.pipe(take(2)), m.scheduler)).toEqual(
+          onTime(9 * HOUR, DAY + 9 * HOUR),
+        );
+      }),
+    );
+
     it('recognises the error across realms by name', () => {
       const foreign = runInNewContext(
         'const e = new Error("x"); e.name = "InvalidCronExpressionError"; e',
@@ -470,6 +489,8 @@ describe('cron', () => {
         TypeError,
         'Expected `scheduler` to be an RxJS SchedulerLike, got `null` (null)',
       ],
+      ['* * * * *', null, TypeError, 'Expected `options` to be an object, got `null` (null)'],
+      ['* * * * *', 'UTC', TypeError, "Expected `options` to be an object, got `'UTC'` (string)"],
     ])('rejects %o with %o', (expression, options, ErrorClass, message) => {
       expect(() => cron(expression as string, options as never)).toThrow(new ErrorClass(message));
       expect(() => cron(expression as string, options as never)).toThrow(ErrorClass);

@@ -237,10 +237,26 @@ describe('every', () => {
         TypeError,
         'Expected `scheduler` to be an RxJS SchedulerLike, got `{}` (object)',
       ],
+      [null, TypeError, 'Expected `options` to be an object, got `null` (null)'],
+      [5, TypeError, 'Expected `options` to be an object, got `5` (number)'],
     ])('rejects options %o', (options, ErrorClass, message) => {
       expect(() => every(10, options as never)).toThrow(new ErrorClass(message));
       expect(() => every(10, options as never)).toThrow(ErrorClass);
     });
+
+    it(
+      'reads an option set to undefined as absent',
+      marbles((m) => {
+        // As a caller without exactOptionalPropertyTypes may pass them.
+        const options = { startAt: undefined, maxRuns: undefined, scheduler: undefined };
+        const source$ = every(3, options as never);
+        m.expect(source$.pipe(take(3))).toBeObservable('---a--b--(c|)', {
+          a: tick(3, 0),
+          b: tick(6, 1),
+          c: tick(9, 2),
+        });
+      }),
+    );
 
     it('does not mutate the options object', () => {
       const options = Object.freeze({ maxRuns: 2 });

@@ -35,16 +35,28 @@ export interface RetryPolicy {
 
 const JITTERS: readonly BackoffJitter[] = ['none', 'full', 'equal'];
 
-/** Throws a TypeError or RangeError naming the first bad field; returns the policy unchanged. */
-export function validateRetryPolicy(policy: RetryPolicy, name = 'policy'): RetryPolicy {
+/** The fields {@link backoffDelay} reads. */
+type BackoffFields = Pick<RetryPolicy, 'initialDelay' | 'maxDelay' | 'backoffFactor' | 'jitter'>;
+
+function assertPolicyObject(name: string, policy: unknown): asserts policy is object {
   if (typeof policy !== 'object' || policy === null) {
     throw new TypeError(expectedMessage(name, 'an object', policy));
   }
-  assertInteger(`${name}.maxAttempts`, policy.maxAttempts, 1, true);
+}
+
+/** Shared by validateRetryPolicy and backoffDelay, so a delay is judged the same by both. */
+function assertBackoffFields(name: string, policy: BackoffFields): void {
   assertFiniteAtLeast(`${name}.initialDelay`, policy.initialDelay, 0);
   assertFiniteAtLeast(`${name}.maxDelay`, policy.maxDelay, 0);
   assertFiniteAtLeast(`${name}.backoffFactor`, policy.backoffFactor, 1);
   if (policy.jitter !== undefined) assertOneOf(`${name}.jitter`, policy.jitter, JITTERS);
+}
+
+/** Throws a TypeError or RangeError naming the first bad field; returns the policy unchanged. */
+export function validateRetryPolicy(policy: RetryPolicy, name = 'policy'): RetryPolicy {
+  assertPolicyObject(name, policy);
+  assertInteger(`${name}.maxAttempts`, policy.maxAttempts, 1, true);
+  assertBackoffFields(name, policy);
   if (policy.retryIf !== undefined) assertFunction(`${name}.retryIf`, policy.retryIf);
   if (policy.resetOnSuccess !== undefined && typeof policy.resetOnSuccess !== 'boolean') {
     throw new TypeError(
@@ -59,6 +71,8 @@ export function validateRetryPolicy(policy: RetryPolicy, name = 'policy'): Retry
  * backoffFactor ** (n - 1))`, then spread by `jitter`. Pure apart from `random`, which tests
  * may fix.
  *
+ * @throws {TypeError | RangeError} when `n` is not a whole number from 1 and up, `random` is not a
+ * function, or a policy field is invalid as {@link retryBackoff} would judge it.
  * @example
  * ```ts
  * const policy = { maxAttempts: 5, initialDelay: 1000, maxDelay: 30_000, backoffFactor: 2 };
@@ -68,10 +82,19 @@ export function validateRetryPolicy(policy: RetryPolicy, name = 'policy'): Retry
  * ```
  */
 export function backoffDelay(
-  policy: Pick<RetryPolicy, 'initialDelay' | 'maxDelay' | 'backoffFactor' | 'jitter'>,
+  policy: BackoffFields,
   n: number,
   random: () => number = Math.random,
 ): number {
+  assertPolicyObject('policy', policy);
+  assertBackoffFields('policy', policy);
+  assertInteger('n', n, 1);
+  assertFunction('random', random);
+  return delayFor(policy, n, random);
+}
+
+/** backoffDelay without the checks, for retryBackoff, which checked the policy when it was made. */
+function delayFor(policy: BackoffFields, n: number, random: () => number): number {
   // backoffFactor ** (n - 1) reaches Infinity on a late retry, and 0 * Infinity is NaN.
   const grown =
     policy.initialDelay === 0 ? 0 : policy.initialDelay * policy.backoffFactor ** (n - 1);
@@ -112,7 +135,7 @@ export function retryBackoff<T>(
     resetOnSuccess: policy.resetOnSuccess ?? false,
     delay: (error: unknown, retryCount: number) => {
       if (retryIf !== undefined && !retryIf(error, retryCount)) throw error;
-      return timer(backoffDelay(policy, retryCount), scheduler);
+      return timer(delayFor(policy, retryCount, Math.random), scheduler);
     },
   });
 }

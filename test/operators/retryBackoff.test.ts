@@ -72,6 +72,70 @@ describe('backoffDelay', () => {
     expect(backoffDelay({ ...policy, jitter: 'full' }, 1)).toBe(750);
   });
 
+  it.each([
+    [Number.NaN, RangeError, 'Expected `n` to be a whole number from 1 and up, got `NaN` (number)'],
+    [0, RangeError, 'Expected `n` to be a whole number from 1 and up, got `0` (number)'],
+    [-1, RangeError, 'Expected `n` to be a whole number from 1 and up, got `-1` (number)'],
+    [1.5, RangeError, 'Expected `n` to be a whole number from 1 and up, got `1.5` (number)'],
+    [
+      Number.POSITIVE_INFINITY,
+      RangeError,
+      'Expected `n` to be a whole number from 1 and up, got `Infinity` (number)',
+    ],
+    ['2', TypeError, "Expected `n` to be a whole number from 1 and up, got `'2'` (string)"],
+  ])('rejects retry number %o', (n, ErrorClass, message) => {
+    expect(() => backoffDelay(policy, n as number)).toThrow(new ErrorClass(message));
+    expect(() => backoffDelay(policy, n as number)).toThrow(ErrorClass);
+  });
+
+  it('rejects a random that is not a function', () => {
+    expect(() => backoffDelay({ ...policy, jitter: 'full' }, 1, 0.5 as never)).toThrow(
+      new TypeError('Expected `random` to be a function, got `0.5` (number)'),
+    );
+  });
+
+  it.each([
+    [
+      'initialDelay is negative',
+      { ...policy, initialDelay: -1000 },
+      RangeError,
+      'Expected `policy.initialDelay` to be a finite number from 0 and up, got `-1000` (number)',
+    ],
+    [
+      'maxDelay is NaN',
+      { ...policy, maxDelay: Number.NaN },
+      RangeError,
+      'Expected `policy.maxDelay` to be a finite number from 0 and up, got `NaN` (number)',
+    ],
+    [
+      'backoffFactor is below 1',
+      { ...policy, backoffFactor: 0.5 },
+      RangeError,
+      'Expected `policy.backoffFactor` to be a finite number from 1 and up, got `0.5` (number)',
+    ],
+    [
+      'backoffFactor is missing',
+      { initialDelay: 1000, maxDelay: 30_000 },
+      TypeError,
+      'Expected `policy.backoffFactor` to be a finite number from 1 and up, got `undefined` (undefined)',
+    ],
+    [
+      'jitter is an unknown string',
+      { ...policy, jitter: 'half' },
+      RangeError,
+      "Expected `policy.jitter` to be one of 'none', 'full', 'equal', got `'half'` (string)",
+    ],
+    ['policy is null', null, TypeError, 'Expected `policy` to be an object, got `null` (null)'],
+  ])(
+    'rejects a policy when %s, with the message retryBackoff gives',
+    (_, bad, ErrorClass, message) => {
+      expect(() => backoffDelay(bad as never, 2)).toThrow(new ErrorClass(message));
+      expect(() => backoffDelay(bad as never, 2)).toThrow(ErrorClass);
+      const full = bad === null ? null : { maxAttempts: 3, ...bad };
+      expect(() => retryBackoff(full as never)).toThrow(message);
+    },
+  );
+
   it('stays within [0, maxDelay] and never shrinks as n grows, without jitter', () => {
     fc.assert(
       fc.property(

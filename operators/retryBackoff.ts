@@ -9,6 +9,7 @@ import {
   assertFiniteAtLeast,
   assertFunction,
   assertInteger,
+  assertKnownFields,
   assertOneOf,
   assertScheduler,
   expectedMessage,
@@ -35,6 +36,16 @@ export interface RetryPolicy {
 
 const JITTERS: readonly BackoffJitter[] = ['none', 'full', 'equal'];
 
+const POLICY_FIELDS: ReadonlySet<keyof RetryPolicy> = new Set([
+  'maxAttempts',
+  'initialDelay',
+  'maxDelay',
+  'backoffFactor',
+  'jitter',
+  'retryIf',
+  'resetOnSuccess',
+] as const);
+
 /** The fields {@link backoffDelay} reads. */
 type BackoffFields = Pick<RetryPolicy, 'initialDelay' | 'maxDelay' | 'backoffFactor' | 'jitter'>;
 
@@ -55,6 +66,7 @@ function assertBackoffFields(name: string, policy: BackoffFields): void {
 /** Throws a TypeError or RangeError naming the first bad field; returns the policy unchanged. */
 export function validateRetryPolicy(policy: RetryPolicy, name = 'policy'): RetryPolicy {
   assertPolicyObject(name, policy);
+  assertKnownFields(policy, POLICY_FIELDS, (key) => `${name}.${key}`);
   assertInteger(`${name}.maxAttempts`, policy.maxAttempts, 1, true);
   assertBackoffFields(name, policy);
   if (policy.retryIf !== undefined) assertFunction(`${name}.retryIf`, policy.retryIf);

@@ -1,6 +1,10 @@
 import type { RetryPolicy } from '../operators/retryBackoff.js';
-import { assertFunction, assertNonEmptyString, expectedMessage } from '../operators/validate.js';
-import { assertKnownFields } from './knownFields.js';
+import {
+  assertFunction,
+  assertKnownFields,
+  assertNonEmptyString,
+  expectedMessage,
+} from '../operators/validate.js';
 import type { JobHandler, MissedRunsPolicy, OverlapPolicy } from './types.js';
 
 /** Settings a defined handler gives the jobs submitted by its name, unless a job sets its own. */
@@ -50,7 +54,10 @@ export class HandlerRegistry {
     assertKnownFields(defaults, DEFAULT_FIELDS, (key) => `defaults.${key}`);
     const { retryPolicy } = defaults as { retryPolicy?: unknown };
     // Spread into the job's policy, a number or a string would add nothing and pass unseen.
-    if (retryPolicy !== undefined && (typeof retryPolicy !== 'object' || retryPolicy === null)) {
+    if (
+      retryPolicy !== undefined &&
+      (typeof retryPolicy !== 'object' || retryPolicy === null || Array.isArray(retryPolicy))
+    ) {
       throw new TypeError(expectedMessage('defaults.retryPolicy', 'an object', retryPolicy));
     }
     if (this.#handlers.has(name)) {

@@ -5,6 +5,7 @@ import {
   assertFinite,
   assertFunction,
   assertInteger,
+  assertKnownFields,
   assertNonEmptyString,
   assertOneOf,
   expectedMessage,
@@ -13,7 +14,6 @@ import {
 import { DEFAULT_BACKOFF_FACTOR, DEFAULT_MAX_RETRY_DELAY, type ResolvedConfig } from './config.js';
 import { unserializableReason } from './durableCodec.js';
 import type { HandlerDefaults, HandlerRegistry } from './handlerRegistry.js';
-import { assertKnownFields } from './knownFields.js';
 import type {
   JobDefinition,
   JobHandler,
@@ -134,7 +134,10 @@ export function toJobSpec(
   const missedRuns = input.missedRuns ?? defaults.missedRuns ?? 'skip';
   assertOneOf(field('missedRuns'), missedRuns, MISSED_RUNS);
   const ownPolicy: unknown = input.retryPolicy;
-  if (ownPolicy !== undefined && (typeof ownPolicy !== 'object' || ownPolicy === null)) {
+  if (
+    ownPolicy !== undefined &&
+    (typeof ownPolicy !== 'object' || ownPolicy === null || Array.isArray(ownPolicy))
+  ) {
     throw new TypeError(expectedMessage(field('retryPolicy'), 'an object', ownPolicy));
   }
   if (durable && input.retryPolicy?.retryIf !== undefined) {

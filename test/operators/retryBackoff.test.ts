@@ -235,6 +235,15 @@ describe('validateRetryPolicy', () => {
     );
   });
 
+  it('refuses a misspelt field rather than ignore it for its default', () => {
+    const misspelt = { ...base, jiter: 'full' } as RetryPolicy;
+    expect(() => validateRetryPolicy(misspelt)).toThrow(TypeError);
+    expect(() => validateRetryPolicy(misspelt)).toThrow(
+      /`policy.jiter` to be left out: the fields are maxAttempts, .*jitter.*`'full'` \(string\)/,
+    );
+    expect(() => retryBackoff(misspelt)).toThrow(/`policy.jiter`/);
+  });
+
   it('returns the policy it was given', () => {
     const policy: RetryPolicy = {
       ...base,

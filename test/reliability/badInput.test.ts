@@ -110,6 +110,12 @@ const badCalls: [string, Call, ErrorConstructor, RegExp][] = [
     /`retryPolicy`.*\(number\)/,
   ],
   [
+    'a retry policy that is an array',
+    (s) => s.submitJob({ name: 'x', handler, retryPolicy: [] as never }),
+    TypeError,
+    /`retryPolicy`.*an object/,
+  ],
+  [
     'Infinity retry delay',
     (s) =>
       s.submitJob({ name: 'x', handler, retryPolicy: { initialDelay: Number.POSITIVE_INFINITY } }),
@@ -127,6 +133,12 @@ const badCalls: [string, Call, ErrorConstructor, RegExp][] = [
     (s) => s.submitJob({ name: 'x', handler, timout: 5 } as never),
     TypeError,
     /`timout` to be left out: the fields are id, name.*`5` \(number\)/,
+  ],
+  [
+    'a misspelt retry policy field',
+    (s) => s.submitJob({ name: 'x', handler, retryPolicy: { maxAttempt: 5 } as never }),
+    TypeError,
+    /`retryPolicy.maxAttempt`.*`5` \(number\)/,
   ],
   [
     'a misspelt schedule field',

@@ -353,16 +353,14 @@ export class JobScheduler {
     }
     // Draining a scheduler that never started needs its workers; a store that cannot open
     // leaves it idle, and stop() fails as start() would.
-    if (drain && this.#state === 'idle') {
+    const startFirst = drain && this.#state === 'idle';
+    if (startFirst) {
       try {
         this.#open();
       } catch (error) {
         return Promise.reject(error);
       }
-      void this.start();
     }
-    this.#state = 'stopping';
-    this.#draining = drain;
     const stop = new StopCoordinator(this.#events, this.#scheduler, {
       isIdle: () =>
         this.#jobs.queuedRuns === 0 &&
@@ -373,6 +371,10 @@ export class JobScheduler {
       nameOf: (id) => this.#store.get(id)?.name ?? '',
     });
     this.#stop = stop;
+    // Started once the report is watching: jobs that finish as the workers start count in it.
+    if (startFirst) void this.start();
+    this.#state = 'stopping';
+    this.#draining = drain;
     this.#jobs.asOneEmission(() => {
       for (const job of this.#jobs.roots()) this.#jobs.windDown(job, drain);
     });

@@ -30,6 +30,8 @@ export class StopCoordinator {
   #resolve: (report: StopReport) => void = () => {};
   #reject: (error: unknown) => void = () => {};
   #done = false;
+  /** Not finished before `begin`: the scheduler may still be starting its workers. */
+  #begun = false;
 
   constructor(events: Observable<JobEvent>, scheduler: SchedulerLike, hooks: StopHooks) {
     this.#hooks = hooks;
@@ -43,6 +45,7 @@ export class StopCoordinator {
 
   /** Arms the deadline and finishes at once if nothing is left to wait for. */
   begin(timeout: number): void {
+    this.#begun = true;
     if (this.check()) return;
     if (timeout !== Number.POSITIVE_INFINITY) {
       this.#deadline = this.#scheduler.schedule(() => {
@@ -67,7 +70,7 @@ export class StopCoordinator {
   /** Finishes the stop if nothing is left to wait for; true once finished. */
   check(): boolean {
     if (this.#done) return true;
-    if (!this.#hooks.isIdle()) return false;
+    if (!this.#begun || !this.#hooks.isIdle()) return false;
     this.#done = true;
     this.#deadline?.unsubscribe();
     this.#watch.unsubscribe();

@@ -121,4 +121,36 @@ describe('JobScheduler.stop', () => {
       expect(only(log, 'completed')).toEqual(['5:early']);
     });
   });
+
+  it('with drain before start(): counts jobs that finish as the workers start', async () => {
+    let report: Promise<StopReport> | undefined;
+    let state: unknown;
+    inVirtualTime({}, ({ scheduler, work, flush }) => {
+      scheduler.submitJob({ name: 'sync', handler: () => 'done at once' });
+      scheduler.submitJob({ name: 'later', handler: work(5, 'later') });
+      report = scheduler.stop({ drain: true });
+      flush();
+      state = scheduler.listJobs().map((job) => job.status);
+    });
+    expect(state).toEqual(['completed', 'completed']);
+    await expect(report).resolves.toEqual({ cancelled: [], finishedDuringStop: 2 });
+  });
+
+  it('with drain before start(), and only synchronous jobs: stops once they are done', async () => {
+    let report: Promise<StopReport> | undefined;
+    let completed = false;
+    inVirtualTime({}, ({ scheduler, flush }) => {
+      scheduler.events$.subscribe({ complete: () => (completed = true) });
+      scheduler.submitJob({ name: 'a', handler: () => 1 });
+      scheduler.submitJob({ name: 'b', handler: () => 2 });
+      report = scheduler.stop({ drain: true });
+      // Already stopped: intake is closed and the stream has completed.
+      expect(completed).toBe(true);
+      expect(() => scheduler.submitJob({ name: 'c', handler: () => 3 })).toThrow(
+        SchedulerStoppedError,
+      );
+      flush();
+    });
+    await expect(report).resolves.toEqual({ cancelled: [], finishedDuringStop: 2 });
+  });
 });

@@ -59,6 +59,8 @@ export class JobLifecycle {
   #queuedRuns = 0;
   #activeBatches = 0;
   #emitting = 0;
+  /** A run held back by `overlap: 'queue'`, to queue once `event`, its predecessor's end, is out. */
+  #heldRun: { readonly event: JobEvent; readonly job: LiveJob; readonly run: number } | undefined;
 
   constructor(context: LifecycleContext) {
     this.#context = context;
@@ -290,14 +292,17 @@ export class JobLifecycle {
       const ok = type === 'completed';
       job.lastRun = { ok, value: ok ? fields.result : fields.error };
     }
-    // A run held back by `overlap: 'queue'` takes this one's place in the queue.
+    // A run held back by `overlap: 'queue'` takes this one's place in the queue, once this
+    // run's end is out: queued before it, it could start, and be seen to, before this run ended.
     const deferred = job.takeDeferredRun();
-    if (deferred !== undefined) this.enqueue(job, deferred, 1);
-    const final = job.sourceDone && !job.busy;
+    const final = job.sourceDone && !job.busy && deferred === undefined;
     if (final)
       this.ending(job, type === 'completed', type === 'completed' ? fields.result : fields.error);
     fields.final = final;
-    return this.transition(job, type, final ? type : job.idleStatus, fields);
+    const status = final ? type : deferred === undefined ? job.idleStatus : 'queued';
+    const event = this.transition(job, type, status, fields);
+    if (deferred !== undefined) this.#heldRun = { event, job, run: deferred };
+    return event;
   }
 
   /**
@@ -462,6 +467,12 @@ export class JobLifecycle {
     job.onSettled?.({ id: job.id, status, ...(ok ? { result: value } : { error: value }) });
   }
 
+  #queueHeldRun({ job, run }: { readonly job: LiveJob; readonly run: number }): void {
+    this.#heldRun = undefined;
+    // A subscriber of the end may have cancelled the job, or a stop ended it.
+    if (!job.ended) this.enqueue(job, run, 1);
+  }
+
   /** Builds the event for a job's move to `status`, recording the status it leaves. */
   transition(
     job: LiveJob,
@@ -482,6 +493,7 @@ export class JobLifecycle {
       // child's end, and a result Promise resolves, only once the event is out.
       const job = event.final ? this.#live.get(event.jobId) : undefined;
       if (job?.ending !== undefined) this.#settle(job, job.ending.ok, job.ending.value);
+      if (this.#heldRun?.event === event) this.#queueHeldRun(this.#heldRun);
     } finally {
       this.#emitting -= 1;
     }

@@ -148,6 +148,55 @@ describe('JobScheduler cron and recurring jobs', () => {
     });
   });
 
+  it("emits a run's end before the held run it lets in with overlap: 'queue'", () => {
+    inVirtualTime({}, ({ scheduler, log, work, testScheduler, flush }) => {
+      void scheduler.start();
+      const job = scheduler.submitJob({
+        name: 'slow',
+        overlap: 'queue',
+        schedule: { type: 'interval', every: 100, maxRuns: 2 },
+        handler: work(150, 1),
+      });
+      const statuses: string[] = [];
+      scheduler.events$.subscribe((event) => {
+        if (event.type === 'completed') statuses.push(`${event.at}:${event.status}`);
+      });
+      testScheduler.schedule(() => {
+        // Run 2 has started; the stored status must say so, not what run 1's end said.
+        expect(scheduler.getJobStatus(job.id)?.status).toBe('running');
+      }, 260);
+      flush();
+      expect(log.filter((line) => /^250:/.test(line))).toEqual([
+        '250:completed:slow',
+        '250:queued:slow',
+        '250:started:slow',
+      ]);
+      expect(statuses).toEqual(['250:queued', '400:completed']);
+    });
+  });
+
+  it("does not queue the held run of a job cancelled as its run ends, with overlap: 'queue'", () => {
+    inVirtualTime({}, ({ scheduler, log, work, flush }) => {
+      void scheduler.start();
+      const job = scheduler.submitJob({
+        name: 'slow',
+        overlap: 'queue',
+        schedule: { type: 'interval', every: 100, maxRuns: 3 },
+        handler: work(150, 1),
+      });
+      scheduler.events$.subscribe((event) => {
+        if (event.type === 'completed' && event.jobId === job.id) scheduler.cancelJob(job.id);
+      });
+      flush();
+      expect(only(log, 'started')).toEqual(['100:slow']);
+      expect(log.filter((line) => line.startsWith('250:'))).toEqual([
+        '250:completed:slow',
+        '250:cancelled:slow',
+      ]);
+      expect(scheduler.getMetrics().queuedJobs).toBe(0);
+    });
+  });
+
   it("runs fires side by side with overlap: 'allow'", () => {
     inVirtualTime({}, ({ scheduler, log, work, flush }) => {
       void scheduler.start();

@@ -69,5 +69,5 @@ testScheduler.run(({ cold, expectObservable }) => {
 });
 
 // Every job had ended by frame 50, so the stop had nothing to cancel.
-deepStrictEqual(await stopped, { cancelled: [], finishedDuringStop: 0 });
+deepStrictEqual(await stopped, { cancelled: [], kept: [], finishedDuringStop: 0 });
 console.log('marble test passed');

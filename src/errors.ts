@@ -75,12 +75,15 @@ export class DuplicateJobIdError extends Error {
 }
 
 /**
- * The error of an attempt that was running when its process died; a durable store's recovery
- * retries it per the job's policy, or fails the job with it when no attempt is left.
+ * The error of an attempt that was running when its process died, or when a `stop()` with a
+ * durable store passed its deadline; the job is retried per its policy at the next start(), or
+ * fails with it when no attempt is left.
  *
  * @example
  * ```ts
- * if (isJobInterruptedError(snapshot.error)) console.log('lost to a crash on attempt', snapshot.error.attempt);
+ * // After a restart the class is gone; its name and fields are kept.
+ * const error = snapshot.error as { name?: string; attempt?: number } | undefined;
+ * if (error?.name === 'JobInterruptedError') console.log('cut off on attempt', error.attempt);
  * ```
  */
 export class JobInterruptedError extends Error {
@@ -92,6 +95,29 @@ export class JobInterruptedError extends Error {
     super(`Job '${jobId}' was interrupted on attempt ${attempt}: its process stopped while it ran`);
     this.jobId = jobId;
     this.attempt = attempt;
+  }
+}
+
+/**
+ * What the result of a job rejects with when `stop()` leaves the job unfinished in a durable
+ * store: it did not end in this process, and the next `start()` on the store resumes it.
+ *
+ * @example
+ * ```ts
+ * handle.result.catch((error) => {
+ *   if (error instanceof JobKeptError) console.log(`${error.jobId} resumes at the next start()`);
+ * });
+ * ```
+ */
+export class JobKeptError extends Error {
+  override name = 'JobKeptError' as const;
+  readonly jobId: string;
+
+  constructor(jobId: string) {
+    super(
+      `Job '${jobId}' had not ended when the scheduler stopped; the store keeps it, and the next start() resumes it`,
+    );
+    this.jobId = jobId;
   }
 }
 

@@ -7,6 +7,7 @@ export {
   DuplicateJobIdError,
   JobCancelledError,
   JobInterruptedError,
+  JobKeptError,
   QueueFullError,
   SchedulerStoppedError,
 } from './errors.js';

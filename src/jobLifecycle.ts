@@ -5,7 +5,7 @@ import { isJobTimeoutError } from '../operators/jobTimeout.js';
 import { backoffDelay } from '../operators/retryBackoff.js';
 import { runBatch } from './batchRun.js';
 import type { ResolvedConfig } from './config.js';
-import { JobCancelledError, QueueFullError } from './errors.js';
+import { JobCancelledError, JobInterruptedError, QueueFullError } from './errors.js';
 import {
   type EventFields,
   type MutableEventFields,
@@ -32,6 +32,11 @@ export interface LifecycleContext {
   running(): boolean;
   /** True while stop() without drain is in progress: a batch child about to start is cancelled. */
   cancellingAll(): boolean;
+  /**
+   * True while stop() is in progress with a durable store: jobs are left unfinished in it for
+   * the next start(), not cancelled, and a retry is written but not armed.
+   */
+  keeping(): boolean;
   /** Hands a queued run to the workers, or holds it until start(). */
   dispatch(run: QueuedRun): void;
   /** Called after each outermost emission: a stop in progress may be complete now. */
@@ -250,10 +255,15 @@ export class JobLifecycle {
     const { error } = outcome;
     const timedOut = isJobTimeoutError(error);
     const policy = job.spec.retryPolicy;
+    const keeping = this.#context.keeping();
+    // An attempt cut off by the process stopping is retried as recovery retries one cut off by
+    // a crash: whatever the error filter says.
     const retry =
-      this.#context.running() &&
+      (this.#context.running() || keeping) &&
       run.attempt < policy.maxAttempts &&
-      (policy.retryIf === undefined || safeRetryIf(policy.retryIf, error, run.attempt));
+      (policy.retryIf === undefined ||
+        error instanceof JobInterruptedError ||
+        safeRetryIf(policy.retryIf, error, run.attempt));
     if (!retry) {
       const { execTime } = outcome;
       return this.#runEnded(job, 'failed', {
@@ -265,8 +275,11 @@ export class JobLifecycle {
       });
     }
     const now = this.#scheduler.now();
-    const retryAt = now + backoffDelay(policy, run.attempt);
-    this.retryAt(job, run.run, run.attempt + 1, retryAt);
+    // An interrupted attempt is due again at once, as after a crash.
+    const retryAt =
+      error instanceof JobInterruptedError ? now : now + backoffDelay(policy, run.attempt);
+    // While a durable store keeps jobs, the retry is written for the next process to arm.
+    if (!keeping) this.retryAt(job, run.run, run.attempt + 1, retryAt);
     return this.transition(job, 'retrying', job.runningCount > 0 ? 'running' : 'retrying', {
       ...common,
       at: now,
@@ -439,6 +452,51 @@ export class JobLifecycle {
     this.asOneEmission(() => {
       for (const job of this.roots()) this.cancel(job, new JobCancelledError(job.id, why));
     });
+  }
+
+  /**
+   * At stop, with a durable store: nothing more starts or fires in this process, but no job
+   * ends for it. Timers stop, queued runs are dropped unless draining (the store has them
+   * queued), and a batch feeds no more children; what runs may finish. The next start() on the
+   * store resumes the rest.
+   */
+  keep(job: LiveJob, drain: boolean): void {
+    if (job.ended) return;
+    if (job.spec.type === 'batch') {
+      if (drain) return;
+      this.#stopFeed(job);
+      for (const child of job.children) this.keep(child, false);
+      return;
+    }
+    job.releaseTimers();
+    if (!drain) this.#queuedRuns -= job.dropQueued();
+  }
+
+  /**
+   * The stop's deadline, with a durable store: attempts still running are interrupted, as a
+   * crash would cut them off, and retried at the next start() if their policy allows.
+   */
+  interruptAll(): void {
+    this.asOneEmission(() => {
+      for (const job of [...this.#live.values()]) {
+        if (job.ended) continue;
+        if (job.spec.type === 'batch') this.#stopFeed(job);
+        this.#queuedRuns -= job.dropQueued();
+        for (const attempt of job.runningAttempts()) attempt.interrupt();
+      }
+    });
+  }
+
+  /** Jobs that have not ended, batch children included: what a durable store keeps at stop. */
+  unfinished(): LiveJob[] {
+    return [...this.#live.values()].filter((job) => !job.ended);
+  }
+
+  #stopFeed(batch: LiveJob): void {
+    if (batch.source === undefined) return;
+    batch.source.unsubscribe();
+    batch.source = undefined;
+    this.#activeBatches -= 1;
   }
 
   /**

@@ -7,6 +7,7 @@ import { type ResolvedConfig, resolveConfig } from './config.js';
 import {
   DuplicateJobIdError,
   JobCancelledError,
+  JobKeptError,
   QueueFullError,
   SchedulerStoppedError,
 } from './errors.js';
@@ -129,6 +130,7 @@ export class JobScheduler {
       events: this.#events,
       running: () => this.#state === 'running',
       cancellingAll: () => this.#state === 'stopping' && !this.#draining,
+      keeping: () => this.#state === 'stopping' && isDurable(this.#store),
       dispatch: (run) => {
         if (this.#state === 'idle') this.#waitingForStart.push(run);
         else this.#runs.next(run);
@@ -315,9 +317,12 @@ export class JobScheduler {
   }
 
   /**
-   * Stops intake at once, then ends every job: with `drain`, queued jobs run first; running
-   * jobs get `timeout` ms before their signals are aborted. Resolves with a report of the jobs it
-   * cancelled; afterwards no timer is left, and `events$` and `metrics$` have completed. Rejects
+   * Stops intake at once, then winds every job down: with `drain`, queued jobs run first;
+   * running jobs get `timeout` ms before their signals are aborted. With the in-memory store the
+   * jobs that have not ended are cancelled; a durable store keeps them for the next `start()`,
+   * and an attempt cut off at the deadline is retried there. Resolves with a report of the jobs
+   * it cancelled and kept; afterwards no timer is left, and `events$` and `metrics$` have
+   * completed. Rejects
    * with a `StoreWriteError` if a durable store fails its last write: the scheduler is stopped
    * all the same, the error's `stopReport` is the report, and the next `start()` on the file
    * recovers as after a crash.
@@ -361,14 +366,24 @@ export class JobScheduler {
         return Promise.reject(error);
       }
     }
+    // A durable store keeps what has not ended for the next start(), rather than cancel it:
+    // a deploy must not lose the jobs that a crash would not.
+    const keep = isDurable(this.#store);
     const stop = new StopCoordinator(this.#events, this.#scheduler, {
       isIdle: () =>
         this.#jobs.queuedRuns === 0 &&
         this.#metrics.busyWorkers === 0 &&
         this.#jobs.activeBatches === 0,
-      onDeadline: () => this.#jobs.cancelAll('stop() deadline passed'),
+      onDeadline: () =>
+        keep ? this.#jobs.interruptAll() : this.#jobs.cancelAll('stop() deadline passed'),
       onFinished: () => this.#finish(),
       nameOf: (id) => this.#store.get(id)?.name ?? '',
+      kept: () =>
+        this.#jobs.unfinished().map((job) => ({
+          id: job.id,
+          name: job.spec.name,
+          status: this.#store.get(job.id)?.status ?? job.status,
+        })),
     });
     this.#stop = stop;
     // Started once the report is watching: jobs that finish as the workers start count in it.
@@ -376,7 +391,10 @@ export class JobScheduler {
     this.#state = 'stopping';
     this.#draining = drain;
     this.#jobs.asOneEmission(() => {
-      for (const job of this.#jobs.roots()) this.#jobs.windDown(job, drain);
+      for (const job of this.#jobs.roots()) {
+        if (keep) this.#jobs.keep(job, drain);
+        else this.#jobs.windDown(job, drain);
+      }
     });
     stop.begin(timeout);
     return stop.report;
@@ -385,6 +403,8 @@ export class JobScheduler {
   /** Releases everything; a store that fails its last write is closed too, then this throws. */
   #finish(): void {
     this.#state = 'stopped';
+    // Left to the next start(): nothing in this process will settle them any more.
+    for (const job of this.#jobs.unfinished()) job.settle(false, new JobKeptError(job.id));
     try {
       if (isDurable(this.#store)) this.#store.close();
     } finally {

@@ -16,6 +16,8 @@ export interface QueuedRun {
 /** A handler running now; `cancel` aborts its signal and ends the attempt as `cancelled`. */
 export interface RunningAttempt {
   cancel(reason: Error, final: boolean): void;
+  /** Aborts the handler and ends the attempt as failed with a `JobInterruptedError`. */
+  interrupt(): void;
 }
 
 /** How a job or one of its runs ended: its result, or its error. */
@@ -204,9 +206,17 @@ export class LiveJob {
 
   /** No further fire, retry or held run: the runs in flight are the job's last. */
   stopTimers(): void {
+    this.sourceDone = true;
+    this.releaseTimers();
+  }
+
+  /**
+   * No further fire, retry or held run in this process, though the schedule has not ended: a
+   * durable store keeps the job, and the next process arms them again.
+   */
+  releaseTimers(): void {
     this.source?.unsubscribe();
     this.source = undefined;
-    this.sourceDone = true;
     const rare = this.#rare;
     if (rare === undefined) return;
     const backoffs = memberList(rare.backoffs);

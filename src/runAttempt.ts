@@ -10,6 +10,7 @@ import { armTimeout } from '../operators/deadlineQueue.js';
 import { followOutput, isThenable } from '../operators/fromHandler.js';
 import { JobTimeoutError, jobTimeout } from '../operators/jobTimeout.js';
 import { LazySignal } from '../operators/lazySignal.js';
+import { JobInterruptedError } from './errors.js';
 import { HandlerContext } from './handlerContext.js';
 import type { QueuedRun, RunningAttempt } from './liveJob.js';
 import type { JobEvent, JobHandler } from './types.js';
@@ -121,6 +122,14 @@ class Attempt implements RunningAttempt, Unsubscribable {
     const execTime = this.#hooks.scheduler.now() - this.#startedAt;
     this.#subscriber.next(this.#hooks.cancelled(this.#run, reason, final, execTime));
     this.#subscriber.complete();
+  }
+
+  interrupt(): void {
+    if (this.#ended) return;
+    const reason = new JobInterruptedError(this.#run.job.id, this.#run.attempt);
+    this.#abortReason = reason;
+    this.#release();
+    this.#failed(reason);
   }
 
   /** Torn down from outside (the scheduler stopped), or after the attempt ended. */

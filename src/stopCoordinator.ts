@@ -13,6 +13,8 @@ export interface StopHooks {
    */
   onFinished(): void;
   nameOf(id: string): string;
+  /** Jobs that have not ended, which a durable store keeps for the next start(). */
+  kept(): StopReport['kept'];
 }
 
 /**
@@ -74,7 +76,11 @@ export class StopCoordinator {
     this.#done = true;
     this.#deadline?.unsubscribe();
     this.#watch.unsubscribe();
-    const report = { cancelled: this.#cancelled, finishedDuringStop: this.#finishedDuringStop };
+    const report = {
+      cancelled: this.#cancelled,
+      kept: this.#hooks.kept(),
+      finishedDuringStop: this.#finishedDuringStop,
+    };
     try {
       this.#hooks.onFinished();
     } catch (error) {

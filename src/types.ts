@@ -311,6 +311,15 @@ export interface StopReport {
     readonly name: string;
     readonly previous: JobStatus;
   }[];
+  /**
+   * With a durable store: jobs the stop left unfinished in it, with the status stored for each,
+   * which the next `start()` resumes. Always empty with the in-memory store, which cancels them.
+   */
+  readonly kept: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly status: JobStatus;
+  }[];
   /** Jobs that finished (completed or failed) while the stop waited for them. */
   readonly finishedDuringStop: number;
 }

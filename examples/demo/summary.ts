@@ -19,6 +19,8 @@ export function formatStopReport(report: StopReport): string {
     `  finished during the stop: ${jobs(report.finishedDuringStop)}`,
     `  cancelled: ${jobs(report.cancelled.length)}`,
     ...[...groups].map(([key, count]) => `    ${String(count).padStart(3)} × ${key}`),
+    // Only a durable store keeps jobs for the next start.
+    ...(report.kept.length > 0 ? [`  kept for the next start: ${jobs(report.kept.length)}`] : []),
   ].join('\n');
 }
 

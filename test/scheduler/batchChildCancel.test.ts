@@ -52,6 +52,7 @@ describe('JobScheduler batch children cancelled before their turn', () => {
         { id: 'b', name: 'b', previous: 'pending' },
         { id: 'c', name: 'c', previous: 'pending' },
       ],
+      kept: [],
       finishedDuringStop: 2,
     });
   });

@@ -133,7 +133,7 @@ describe('JobScheduler.stop', () => {
       state = scheduler.listJobs().map((job) => job.status);
     });
     expect(state).toEqual(['completed', 'completed']);
-    await expect(report).resolves.toEqual({ cancelled: [], finishedDuringStop: 2 });
+    await expect(report).resolves.toEqual({ cancelled: [], kept: [], finishedDuringStop: 2 });
   });
 
   it('with drain before start(), and only synchronous jobs: stops once they are done', async () => {
@@ -151,6 +151,6 @@ describe('JobScheduler.stop', () => {
       );
       flush();
     });
-    await expect(report).resolves.toEqual({ cancelled: [], finishedDuringStop: 2 });
+    await expect(report).resolves.toEqual({ cancelled: [], kept: [], finishedDuringStop: 2 });
   });
 });

@@ -128,9 +128,10 @@ describe('a durable store whose disk is full', () => {
     scheduler.submitJob({ id: 'later', name: 'send', payload: 'ada', schedule: later });
     const error = await scheduler.stop().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(StoreWriteError);
-    // What the stop cancelled is still reported, on the error.
+    // The stop's report is still given, on the error.
     expect((error as StoreWriteError).stopReport).toEqual({
-      cancelled: [{ id: 'later', name: 'send', previous: 'pending' }],
+      cancelled: [],
+      kept: [{ id: 'later', name: 'send', status: 'pending' }],
       finishedDuringStop: 0,
     });
     expect(completed).toBe(true);
@@ -139,9 +140,9 @@ describe('a durable store whose disk is full', () => {
     disk.full = false;
     const next = make({ path });
     await next.start();
-    // The cancellation by stop() was never written: the job comes back as after a crash.
+    // Never written to the database: the job comes back from the intake file.
     expect(next.getJobStatus('later')?.status).toBe('pending');
-    await expect(next.stop()).resolves.toMatchObject({ cancelled: [{ id: 'later' }] });
+    await expect(next.stop()).resolves.toMatchObject({ kept: [{ id: 'later' }] });
   });
 
   it('tries again on its own after a second, with no transition to set it off', async () => {
@@ -253,7 +254,7 @@ describe('a durable store whose disk is full', () => {
     await second.start();
     expect(second.getJobStatus('kept')?.status).toBe('pending');
     await expect(second.stop()).resolves.toMatchObject({
-      cancelled: [{ id: 'written' }, { id: 'kept' }],
+      kept: [{ id: 'written' }, { id: 'kept' }],
     });
     expect(rowIds(path)).toEqual(['written', 'kept']);
   });

@@ -1,0 +1,194 @@
+import { describe, expect, it } from 'vitest';
+import { JobInterruptedError, JobKeptError, type StopReport } from '../../src/index.js';
+import { lifetime, tempDbPath } from './durableHarness.js';
+
+const EPOCH = Date.UTC(2026, 10, 28, 12, 0, 0);
+const of = (log: readonly string[], type: string) =>
+  log.filter((line) => line.split(':')[1] === type).map((line) => line.replace(`:${type}:`, ':'));
+
+/** Runs `stop(options)` at `at` ms of a life, and hands back its report. */
+function stopAt(
+  run: Parameters<Parameters<typeof lifetime>[4]>[0],
+  at: number,
+  options: Parameters<typeof run.scheduler.stop>[0] = {},
+): { report?: Promise<StopReport> } {
+  const holder: { report?: Promise<StopReport> } = {};
+  run.testScheduler.schedule(() => {
+    holder.report = run.scheduler.stop(options);
+  }, at);
+  return holder;
+}
+
+describe('stop() with a durable store keeps what has not ended, for the next start()', () => {
+  it('keeps queued, scheduled and cron jobs, and the next start resumes them', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    let result: Promise<unknown> | undefined;
+    const first = lifetime(path, { maxWorkers: 1 }, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({ id: 'running', name: 'sleep', payload: 100 });
+      result = run.scheduler.submitJob({ id: 'queued', name: 'sleep', payload: 10 }).result;
+      run.scheduler.submitJob({
+        id: 'later',
+        name: 'sleep',
+        payload: 5,
+        schedule: { type: 'once', startTime: EPOCH + 500 },
+      });
+      run.scheduler.submitJob({
+        id: 'cron',
+        name: 'sleep',
+        payload: 1,
+        schedule: { type: 'cron', cronExpr: '* * * * * *' },
+      });
+      stopped = stopAt(run, 20);
+    });
+    // The running job finished; nothing was cancelled, and nothing else ran.
+    expect(of(first.log, 'started')).toEqual(['0:running#1.1']);
+    expect(of(first.log, 'cancelled')).toEqual([]);
+    await expect(stopped.report).resolves.toEqual({
+      cancelled: [],
+      kept: [
+        { id: 'queued', name: 'sleep', status: 'queued' },
+        { id: 'later', name: 'sleep', status: 'pending' },
+        { id: 'cron', name: 'sleep', status: 'pending' },
+      ],
+      finishedDuringStop: 1,
+    });
+    // This process will not see it end.
+    await expect(result).rejects.toBeInstanceOf(JobKeptError);
+
+    const next = lifetime(path, { maxWorkers: 1 }, EPOCH + 2000, 1500, (run) => {
+      void run.scheduler.start();
+      run.testScheduler.schedule(() => run.scheduler.cancelJob('cron'), 1500);
+    });
+    expect(of(next.log, 'started')).toEqual(['0:queued#1.1', '10:later#1.1', '1000:cron#1.1']);
+    expect(next.scheduler.getJobStatus('later')?.status).toBe('completed');
+  });
+
+  it('interrupts an attempt still running at the deadline, and the next start retries it', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    const first = lifetime(path, {}, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({ id: 'long', name: 'sleep', payload: 1000 });
+      stopped = stopAt(run, 10, { timeout: 50 });
+    });
+    expect(of(first.log, 'retrying')).toEqual(['60:long#1.1']);
+    const report = await stopped.report;
+    expect(report?.kept).toEqual([{ id: 'long', name: 'sleep', status: 'retrying' }]);
+    const error = first.scheduler.getJobStatus('long')?.error;
+    expect(error).toBeInstanceOf(JobInterruptedError);
+    expect(error).toMatchObject({ jobId: 'long', attempt: 1 });
+
+    const next = lifetime(path, {}, EPOCH + 100, 5000, (run) => void run.scheduler.start());
+    expect(of(next.log, 'started')).toEqual(['0:long#1.2']);
+    expect(next.scheduler.getJobStatus('long')).toMatchObject({
+      status: 'completed',
+      attempts: 2,
+    });
+  });
+
+  it('writes a retry that falls due during the stop, and arms it at the next start', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    const first = lifetime(path, { retryDelay: 1000 }, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({ id: 'flaky', name: 'flaky', payload: 5 });
+      stopped = stopAt(run, 0);
+    });
+    // Its first attempt failed as the stop began: the retry is written, not run here.
+    expect(of(first.log, 'started')).toEqual(['0:flaky#1.1']);
+    expect((await stopped.report)?.kept).toEqual([
+      { id: 'flaky', name: 'flaky', status: 'retrying' },
+    ]);
+    const next = lifetime(
+      path,
+      { retryDelay: 1000 },
+      EPOCH + 400,
+      5000,
+      (run) => void run.scheduler.start(),
+    );
+    expect(of(next.log, 'started')).toEqual(['600:flaky#1.2']);
+  });
+
+  it('keeps a cron job whose run is in flight at the stop, rather than end it', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    const first = lifetime(path, {}, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({
+        id: 'cron',
+        name: 'sleep',
+        payload: 500,
+        schedule: { type: 'cron', cronExpr: '* * * * * *' },
+      });
+      stopped = stopAt(run, 1200);
+    });
+    expect(of(first.log, 'completed')).toEqual(['1500:cron#1.1']);
+    expect(first.log.filter((line) => line.includes('cancelled'))).toEqual([]);
+    expect((await stopped.report)?.kept).toEqual([
+      { id: 'cron', name: 'sleep', status: 'pending' },
+    ]);
+
+    const next = lifetime(path, {}, EPOCH + 3000, 1500, (run) => {
+      void run.scheduler.start();
+      run.testScheduler.schedule(() => run.scheduler.cancelJob('cron'), 1500);
+    });
+    expect(of(next.log, 'started')).toEqual(['1000:cron#2.1']);
+  });
+
+  it('stops feeding a batch, and the next start goes on with the children not done', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    const first = lifetime(path, {}, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({
+        id: 'batch',
+        name: 'resize-all',
+        concurrency: 1,
+        jobs: [10, 20, 30].map((ms, index) => ({
+          id: `child${index}`,
+          name: 'sleep',
+          payload: ms,
+        })),
+      });
+      stopped = stopAt(run, 5);
+    });
+    expect(of(first.log, 'started')).toEqual(['0:child0#1.1']);
+    expect((await stopped.report)?.kept).toEqual([
+      { id: 'batch', name: 'resize-all', status: 'pending' },
+      { id: 'child1', name: 'sleep', status: 'pending' },
+      { id: 'child2', name: 'sleep', status: 'pending' },
+    ]);
+
+    const next = lifetime(path, {}, EPOCH + 100, 1000, (run) => void run.scheduler.start());
+    expect(of(next.log, 'started')).toEqual(['0:child1#1.1', '20:child2#1.1']);
+    expect(next.scheduler.getJobStatus('batch')).toMatchObject({
+      status: 'completed',
+      result: [10, 20, 30],
+    });
+  });
+
+  it('with drain, runs what is queued and keeps what waits on time', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    const first = lifetime(path, { maxWorkers: 1 }, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({ id: 'a', name: 'sleep', payload: 10 });
+      run.scheduler.submitJob({ id: 'b', name: 'sleep', payload: 10 });
+      run.scheduler.submitJob({
+        id: 'later',
+        name: 'sleep',
+        payload: 5,
+        schedule: { type: 'once', startTime: EPOCH + 500 },
+      });
+      stopped = stopAt(run, 1, { drain: true });
+    });
+    expect(of(first.log, 'completed')).toEqual(['10:a#1.1', '20:b#1.1']);
+    await expect(stopped.report).resolves.toEqual({
+      cancelled: [],
+      kept: [{ id: 'later', name: 'sleep', status: 'pending' }],
+      finishedDuringStop: 2,
+    });
+  });
+});

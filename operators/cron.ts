@@ -19,15 +19,15 @@ export type { Tick } from './timerGuard.js';
  */
 export interface CronOptions {
   /** IANA time zone the expression is read in. Defaults to `'UTC'`, never the host's zone. */
-  readonly timezone?: string;
+  readonly timezone?: string | undefined;
   /** Date or epoch milliseconds; no tick fires before it. */
-  readonly startAt?: Date | number;
+  readonly startAt?: Date | number | undefined;
   /** Date or epoch milliseconds; completes when the next fire time would be later. Inclusive. */
-  readonly endAt?: Date | number;
+  readonly endAt?: Date | number | undefined;
   /** Completes after this many ticks: a whole number from 1 and up. Defaults to `Infinity`. */
-  readonly maxRuns?: number;
+  readonly maxRuns?: number | undefined;
   /** The only clock and timer used. Defaults to `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 /**
@@ -144,7 +144,8 @@ function parseExpression(expression: unknown, timezone: string): CronExpression 
   try {
     // A fixed currentDate keeps the parser off the host clock; `H` fields hash from the expression
     // so every parse of it agrees on the same minutes.
-    return CronExpressionParser.parse(expression, {
+    // Trimmed: cron-parser reads ' @daily' as an unknown alias.
+    return CronExpressionParser.parse(expression.trim(), {
       currentDate: 0,
       tz: timezone,
       hashSeed: expression,

@@ -22,11 +22,11 @@ import {
  */
 export interface EveryOptions {
   /** Date or epoch milliseconds of the first tick; a time already past means the first tick comes at once. */
-  readonly startAt?: Date | number;
+  readonly startAt?: Date | number | undefined;
   /** Completes after this many ticks: a whole number from 1 and up. Defaults to `Infinity`. */
-  readonly maxRuns?: number;
+  readonly maxRuns?: number | undefined;
   /** The only clock and timer used. Defaults to `asyncScheduler`. */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
 }
 
 /**

@@ -401,6 +401,10 @@ describe('cron', () => {
       expect(nextCronFire(expression, Date.UTC(2026, 0, 2, 12))).toBe(next);
     });
 
+    it("reads a predefined name with spaces around it, as ' @daily '", () => {
+      expect(nextCronFire(' @daily ', Date.UTC(2026, 0, 2, 12))).toBe(Date.UTC(2026, 0, 3));
+    });
+
     it("leaves an unknown '@' name to cron-parser to reject", () => {
       expect(() => cron('@reboot')).toThrow(InvalidCronExpressionError);
     });
@@ -408,7 +412,7 @@ describe('cron', () => {
     it(
       'reads an option set to undefined as absent: UTC, no limits, asyncScheduler',
       marbles((m) => {
-        // As a caller without exactOptionalPropertyTypes may pass them.
+        // As a caller forwarding its own optional settings passes them.
         const options = {
           timezone: undefined,
           startAt: undefined,
@@ -416,7 +420,7 @@ describe('cron', () => {
           maxRuns: undefined,
           scheduler: undefined,
         };
-        const source$ = cron('0 9 * * *', options as never);
+        const source$ = cron('0 9 * * *', options);
         // Virtual time starts at epoch 0, a midnight in UTC.
         expect(collect(source$.pipe(take(2)), m.scheduler)).toEqual(
           onTime(9 * HOUR, DAY + 9 * HOUR),

@@ -247,9 +247,9 @@ describe('every', () => {
     it(
       'reads an option set to undefined as absent',
       marbles((m) => {
-        // As a caller without exactOptionalPropertyTypes may pass them.
+        // As a caller forwarding its own optional settings passes them.
         const options = { startAt: undefined, maxRuns: undefined, scheduler: undefined };
-        const source$ = every(3, options as never);
+        const source$ = every(3, options);
         m.expect(source$.pipe(take(3))).toBeObservable('---a--b--(c|)', {
           a: tick(3, 0),
           b: tick(6, 1),

@@ -256,13 +256,14 @@ export class JobLifecycle {
     const timedOut = isJobTimeoutError(error);
     const policy = job.spec.retryPolicy;
     const keeping = this.#context.keeping();
-    // An attempt cut off by the process stopping is retried as recovery retries one cut off by
-    // a crash: whatever the error filter says.
+    // An attempt cut off by the stop's deadline is retried as recovery retries one cut off by a
+    // crash: at once, whatever the error filter says.
+    const interrupted = keeping && error instanceof JobInterruptedError;
     const retry =
       (this.#context.running() || keeping) &&
       run.attempt < policy.maxAttempts &&
       (policy.retryIf === undefined ||
-        error instanceof JobInterruptedError ||
+        interrupted ||
         safeRetryIf(policy.retryIf, error, run.attempt));
     if (!retry) {
       const { execTime } = outcome;
@@ -275,11 +276,10 @@ export class JobLifecycle {
       });
     }
     const now = this.#scheduler.now();
-    // An interrupted attempt is due again at once, as after a crash.
-    const retryAt =
-      error instanceof JobInterruptedError ? now : now + backoffDelay(policy, run.attempt);
+    const retryAt = interrupted ? now : now + backoffDelay(policy, run.attempt);
     // While a durable store keeps jobs, the retry is written for the next process to arm.
-    if (!keeping) this.retryAt(job, run.run, run.attempt + 1, retryAt);
+    if (keeping) job.keptStatus = 'retrying';
+    else this.retryAt(job, run.run, run.attempt + 1, retryAt);
     return this.transition(job, 'retrying', job.runningCount > 0 ? 'running' : 'retrying', {
       ...common,
       at: now,
@@ -308,7 +308,8 @@ export class JobLifecycle {
     // A run held back by `overlap: 'queue'` takes this one's place in the queue, once this
     // run's end is out: queued before it, it could start, and be seen to, before this run ended.
     const deferred = job.takeDeferredRun();
-    const final = job.sourceDone && !job.busy && deferred === undefined;
+    const final =
+      job.sourceDone && !job.busy && deferred === undefined && job.keptStatus === undefined;
     if (final)
       this.ending(job, type === 'completed', type === 'completed' ? fields.result : fields.error);
     fields.final = final;
@@ -463,28 +464,58 @@ export class JobLifecycle {
   keep(job: LiveJob, drain: boolean): void {
     if (job.ended) return;
     if (job.spec.type === 'batch') {
-      if (drain) return;
+      // Even when draining: children not fed yet are not queued, and stay for the next start.
       this.#stopFeed(job);
-      for (const child of job.children) this.keep(child, false);
+      for (const child of job.children) this.keep(child, drain);
       return;
     }
+    // A run held back by `overlap: 'queue'` was due: it is queued, to run or to be kept.
+    const held = job.takeDeferredRun();
     job.releaseTimers();
-    if (!drain) this.#queuedRuns -= job.dropQueued();
+    if (held !== undefined) {
+      if (drain) this.enqueue(job, held, 1);
+      else this.#keepQueued(job, held);
+    }
+    if (!drain) this.#dropQueued(job);
   }
 
   /**
    * The stop's deadline, with a durable store: attempts still running are interrupted, as a
-   * crash would cut them off, and retried at the next start() if their policy allows.
+   * crash would cut them off, and retried at the next start() if their policy allows. Every
+   * queued run is dropped first, so that none starts in a worker an interruption frees.
    */
   interruptAll(): void {
     this.asOneEmission(() => {
-      for (const job of [...this.#live.values()]) {
-        if (job.ended) continue;
+      const unfinished = this.unfinished();
+      for (const job of unfinished) {
         if (job.spec.type === 'batch') this.#stopFeed(job);
-        this.#queuedRuns -= job.dropQueued();
+        job.releaseTimers();
+        this.#dropQueued(job);
+      }
+      for (const job of unfinished) {
         for (const attempt of job.runningAttempts()) attempt.interrupt();
       }
     });
+  }
+
+  /** Drops a kept job's queued runs: the store holds them queued for the next start(). */
+  #dropQueued(job: LiveJob): void {
+    const dropped = job.dropQueued();
+    this.#queuedRuns -= dropped;
+    if (dropped > 0) job.keptStatus = 'queued';
+  }
+
+  /** Records a held run as queued, for the store to keep, without handing it to a worker. */
+  #keepQueued(job: LiveJob, run: number): void {
+    const held: QueuedRun = {
+      job,
+      run,
+      attempt: 1,
+      queuedAt: this.#scheduler.now(),
+      cancelled: true,
+    };
+    job.keptStatus = 'queued';
+    this.emit(queuedEvent(job, held));
   }
 
   /** Jobs that have not ended, batch children included: what a durable store keeps at stop. */

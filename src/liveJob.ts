@@ -41,6 +41,8 @@ class RareState {
   onSettled: ((outcome: BatchChildOutcome) => void) | undefined;
   children: readonly LiveJob[] = NO_CHILDREN;
   promise: Promise<unknown> | undefined;
+  /** What a durable store keeps for the job at stop: a dropped run, or an unarmed retry. */
+  keptStatus: 'queued' | 'retrying' | undefined;
   resolve: (value: unknown) => void = ignore;
   reject: (error: unknown) => void = ignore;
 }
@@ -171,6 +173,20 @@ export class LiveJob {
     this.#rare.children = children;
   }
 
+  /**
+   * Set while a durable store keeps the job at stop: a run of it was dropped from the queue
+   * (`'queued'`) or its retry written but not armed (`'retrying'`). The job then does not end,
+   * and is stored with that status once nothing of it runs.
+   */
+  get keptStatus(): 'queued' | 'retrying' | undefined {
+    return this.#rare?.keptStatus;
+  }
+
+  set keptStatus(status: 'queued' | 'retrying' | undefined) {
+    this.#rare ??= new RareState();
+    this.#rare.keptStatus = status;
+  }
+
   /** What a handler sees of its job; made on first read, so a job that waits holds none. */
   get ref(): { readonly id: string; readonly name: string } {
     this.#ref ??= Object.freeze({ id: this.id, name: this.spec.name });
@@ -201,7 +217,7 @@ export class LiveJob {
     if (this.#running !== undefined) return 'running';
     if (this.#queued !== undefined) return 'queued';
     if (this.backoffCount > 0) return 'retrying';
-    return 'pending';
+    return this.#rare?.keptStatus ?? 'pending';
   }
 
   /** No further fire, retry or held run: the runs in flight are the job's last. */

@@ -54,6 +54,7 @@ export function resumeJobs(recovered: readonly RecoveredJob[], hooks: ResumeHook
   }
 
   const queued: [LiveJob, RecoveredJob][] = [];
+  const repeating: [LiveJob, ResumeOptions][] = [];
   for (const [job, entry] of jobs.values()) {
     if (job.spec.type !== 'batch' && job.spec.handler === undefined) {
       const error = new TypeError(
@@ -67,7 +68,7 @@ export function resumeJobs(recovered: readonly RecoveredJob[], hooks: ResumeHook
       });
       continue;
     }
-    const repeating = job.spec.type === 'cron' || job.spec.type === 'recurring';
+    const isRepeating = job.spec.type === 'cron' || job.spec.type === 'recurring';
     const { status, nextRunAt, createdAt } = entry.snapshot;
     if (job.spec.type === 'batch') {
       hooks.runBatch(job);
@@ -77,11 +78,11 @@ export function resumeJobs(recovered: readonly RecoveredJob[], hooks: ResumeHook
     else if (status === 'running') resumeInterrupted(job, entry, now, hooks);
     else if (status === 'retrying')
       hooks.retryLater(job, entry.run, entry.attempt + 1, entry.retryAt ?? now);
-    else if (status === 'pending' && job.parentId === undefined && !repeating)
+    else if (status === 'pending' && job.parentId === undefined && !isRepeating)
       hooks.begin(job, { createdAt });
-    if (repeating) {
+    if (isRepeating) {
       const missed = job.spec.missedRuns === 'once' && nextRunAt !== undefined && nextRunAt <= now;
-      hooks.begin(job, missed ? { createdAt, missedFireAt: nextRunAt } : { createdAt });
+      repeating.push([job, missed ? { createdAt, missedFireAt: nextRunAt } : { createdAt }]);
     } else if (status !== 'pending' || job.parentId === undefined) {
       job.sourceDone = true;
     }
@@ -89,6 +90,9 @@ export function resumeJobs(recovered: readonly RecoveredJob[], hooks: ResumeHook
   // A stable sort: equal priorities keep their submission order.
   queued.sort(([a], [b]) => b.spec.priority - a.spec.priority);
   for (const [job, entry] of queued) hooks.enqueue(job, entry.run, Math.max(1, entry.attempt));
+  // Armed once their queued runs are back: a schedule with no fire left must find the job busy
+  // with its last run, not idle, or it would end the job before that run.
+  for (const [job, options] of repeating) hooks.begin(job, options);
 }
 
 /** The attempt that was running when the process died: retried if the policy allows. */

@@ -1,7 +1,7 @@
 import { throwError } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../../operators/index.js';
-import { JobTimeoutError } from '../../src/index.js';
+import { JobInterruptedError, JobTimeoutError } from '../../src/index.js';
 import { inVirtualTime, only } from '../helpers/virtualTime.js';
 
 const failing = (message: string) => () => throwError(() => new Error(message));
@@ -185,6 +185,23 @@ describe('JobScheduler timeouts', () => {
       flush();
       expect(reason).toBeInstanceOf(JobTimeoutError);
       expect((reason as JobTimeoutError).ms).toBe(30);
+    });
+  });
+
+  it('judges a JobInterruptedError a handler throws by retryIf, like any other error', () => {
+    inVirtualTime({}, ({ scheduler, log, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        name: 'x',
+        retryPolicy: { maxAttempts: 3, retryIf: () => false },
+        handler: () => {
+          throw new JobInterruptedError('another job', 1);
+        },
+      });
+      flush();
+      // Only a stop's deadline, with a durable store, retries an interruption regardless.
+      expect(only(log, 'started')).toEqual(['0:x']);
+      expect(only(log, 'failed')).toEqual(['0:x']);
     });
   });
 });

@@ -191,4 +191,115 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
       finishedDuringStop: 2,
     });
   });
+
+  it('with drain, stops feeding a batch: a child that fails keeps its retry, the rest wait', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    const first = lifetime(path, { retryDelay: 10 }, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({
+        id: 'batch',
+        name: 'resize-all',
+        concurrency: 1,
+        jobs: [
+          { id: 'c0', name: 'flaky', payload: 5 },
+          { id: 'c1', name: 'sleep', payload: 5 },
+        ],
+      });
+      stopped = stopAt(run, 0, { drain: true, timeout: Number.POSITIVE_INFINITY });
+    });
+    // The stop ends once c0's attempt has: its retry is the next start's, as is c1.
+    expect((await stopped.report)?.kept).toEqual([
+      { id: 'batch', name: 'resize-all', status: 'pending' },
+      { id: 'c0', name: 'flaky', status: 'retrying' },
+      { id: 'c1', name: 'sleep', status: 'pending' },
+    ]);
+    expect(first.log.at(-1)).toBe('0:retrying:c0#1.1');
+
+    const next = lifetime(path, {}, EPOCH + 100, 1000, (run) => void run.scheduler.start());
+    expect(next.scheduler.getJobStatus('batch')).toMatchObject({
+      status: 'completed',
+      result: [5, 5],
+    });
+  });
+
+  it('leaves no timer behind: a backoff of a draining batch child is let go', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    let stoppedAt = Number.NaN;
+    const first = lifetime(path, { retryDelay: 5000 }, EPOCH, 100_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({
+        id: 'batch',
+        name: 'resize-all',
+        jobs: [{ id: 'c0', name: 'flaky', payload: 5 }],
+      });
+      // The retry is armed before the stop, and would fire at 5000.
+      stopped = stopAt(run, 10, { drain: true, timeout: 100 });
+      run.scheduler.metrics$.subscribe({ complete: () => (stoppedAt = run.testScheduler.now()) });
+    });
+    await stopped.report;
+    expect(stoppedAt).toBe(10);
+    expect(first.log.filter((line) => Number(line.split(':')[0]) > 10)).toEqual([]);
+    expect(first.scheduler.getJobStatus('c0')?.status).toBe('retrying');
+  });
+
+  it('keeps the last run of a recurring job queued, rather than end the job without it', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    lifetime(path, { maxWorkers: 1 }, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({
+        id: 'rec',
+        name: 'sleep',
+        payload: 150,
+        overlap: 'allow',
+        schedule: { type: 'interval', every: 100, maxRuns: 2 },
+      });
+      // Run 1 runs from 100 to 250; run 2 is queued behind it at 200.
+      stopped = stopAt(run, 210);
+    });
+    expect((await stopped.report)?.kept).toEqual([{ id: 'rec', name: 'sleep', status: 'queued' }]);
+    const next = lifetime(path, { maxWorkers: 1 }, EPOCH + 1000, 5000, (run) => {
+      void run.scheduler.start();
+    });
+    expect(of(next.log, 'started')).toEqual(['0:rec#2.1']);
+    expect(of(next.log, 'cancelled')).toEqual([]);
+    expect(next.scheduler.getJobStatus('rec')).toMatchObject({ status: 'completed', runs: 2 });
+  });
+
+  it("keeps a run held by overlap: 'queue' as queued, and the next start runs it", async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    lifetime(path, {}, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({
+        id: 'rec',
+        name: 'sleep',
+        payload: 150,
+        overlap: 'queue',
+        schedule: { type: 'interval', every: 100, maxRuns: 2 },
+      });
+      stopped = stopAt(run, 210);
+    });
+    expect((await stopped.report)?.kept).toEqual([{ id: 'rec', name: 'sleep', status: 'queued' }]);
+    const next = lifetime(path, {}, EPOCH + 1000, 5000, (run) => void run.scheduler.start());
+    expect(of(next.log, 'started')).toEqual(['0:rec#2.1']);
+    expect(next.scheduler.getJobStatus('rec')).toMatchObject({ status: 'completed', runs: 2 });
+  });
+
+  it('at the deadline while draining, drops what is queued before it interrupts what runs', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    const first = lifetime(path, { maxWorkers: 1, enableRetry: false }, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({ id: 'a', name: 'sleep', payload: 1000 });
+      run.scheduler.submitJob({ id: 'b', name: 'sleep', payload: 10 });
+      stopped = stopAt(run, 10, { drain: true, timeout: 50 });
+    });
+    // b never got a worker: the one a's interruption freed was not handed to it.
+    expect(of(first.log, 'started')).toEqual(['0:a#1.1']);
+    expect(of(first.log, 'failed')).toEqual(['60:a#1.1']);
+    expect((await stopped.report)?.kept).toEqual([{ id: 'b', name: 'sleep', status: 'queued' }]);
+  });
 });

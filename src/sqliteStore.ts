@@ -356,13 +356,10 @@ class SqliteStore implements DurableJobStore {
       progress = { run: 0, attempt: 0, retryAt: undefined };
       this.#progress.set(jobId, progress);
     }
+    // The run a retry is for: with `overlap: 'allow'`, a later run may have started since.
+    progress.run = event.run;
     progress.attempt = event.attempt;
-    if (type === 'retrying') {
-      progress.retryAt = event.retryAt;
-    } else {
-      progress.run = event.run;
-      progress.retryAt = undefined;
-    }
+    progress.retryAt = type === 'retrying' ? event.retryAt : undefined;
   }
 
   #evict(id: string): void {

@@ -1,3 +1,4 @@
+import { map, of as of$, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { JobInterruptedError, JobKeptError, type StopReport } from '../../src/index.js';
 import { lifetime, tempDbPath } from './durableHarness.js';
@@ -301,5 +302,46 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
     expect(of(first.log, 'started')).toEqual(['0:a#1.1']);
     expect(of(first.log, 'failed')).toEqual(['60:a#1.1']);
     expect((await stopped.report)?.kept).toEqual([{ id: 'b', name: 'sleep', status: 'queued' }]);
+  });
+
+  it('keeps the retry of one run while a later run ends, with overlap: allow', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    const first = lifetime(path, { retryDelay: 10 }, EPOCH, 10_000, (run) => {
+      // Run 1's first attempt fails at 250, while run 2 (from 200 to 400) runs.
+      run.scheduler.define('odd', (_payload: unknown, { run: n, attempt }) =>
+        timer(n === 1 ? 150 : 200, run.testScheduler).pipe(
+          map(() => {
+            if (n === 1 && attempt === 1) throw new Error('run 1 fails once');
+            return n;
+          }),
+        ),
+      );
+      void run.scheduler.start();
+      run.scheduler.submitJob({
+        id: 'rec',
+        name: 'odd',
+        overlap: 'allow',
+        schedule: { type: 'interval', every: 100, maxRuns: 5 },
+      });
+      stopped = stopAt(run, 210);
+    });
+    expect(of(first.log, 'retrying')).toEqual(['250:rec#1.1']);
+    expect(of(first.log, 'completed')).toEqual(['400:rec#2.1']);
+    expect((await stopped.report)?.kept).toEqual([{ id: 'rec', name: 'odd', status: 'retrying' }]);
+
+    const next = lifetime(
+      path,
+      {},
+      EPOCH + 1000,
+      50,
+      (run) => {
+        run.scheduler.define('odd', (_payload: unknown, { run: n }) => of$(n));
+        void run.scheduler.start();
+      },
+      { defineHandlers: false },
+    );
+    // Run 1 is retried, as its second attempt.
+    expect(of(next.log, 'started')[0]).toBe('0:rec#1.2');
   });
 });

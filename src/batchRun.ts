@@ -7,6 +7,8 @@ export interface BatchHooks {
   startChild(child: LiveJob): void;
   /** Every child has settled: the results in input order, or a BatchError. */
   finish(ok: boolean, value: unknown): void;
+  /** False while no further child may be queued: the children not fed yet then wait. */
+  mayFeed(): boolean;
 }
 
 /**
@@ -39,7 +41,12 @@ export function runBatch(batch: LiveJob, hooks: BatchHooks): void {
     if (feeding || feed.closed) return;
     feeding = true;
     try {
-      while (!feed.closed && inFlight < concurrency && nextIndex < children.length) {
+      while (
+        !feed.closed &&
+        inFlight < concurrency &&
+        nextIndex < children.length &&
+        hooks.mayFeed()
+      ) {
         const index = nextIndex++;
         const child = children[index] as LiveJob;
         // Cancelled before its turn (cancelJob, or a stop): it must neither run nor hold the batch.

@@ -64,8 +64,13 @@ export class JobLifecycle {
   #queuedRuns = 0;
   #activeBatches = 0;
   #emitting = 0;
-  /** A run held back by `overlap: 'queue'`, to queue once `event`, its predecessor's end, is out. */
-  #heldRun: { readonly event: JobEvent; readonly job: LiveJob; readonly run: number } | undefined;
+  /**
+   * Runs held back by `overlap: 'queue'`, each to queue once its predecessor's end (the key) is
+   * out. More than one: that end's subscribers may end another such run meanwhile.
+   */
+  readonly #heldRuns = new Map<JobEvent, { readonly job: LiveJob; readonly run: number }>();
+  /** Jobs whose `submitted` events are being emitted: a cancel waits until they are whole. */
+  readonly #beingAnnounced: LiveJob[] = [];
 
   constructor(context: LifecycleContext) {
     this.#context = context;
@@ -116,6 +121,17 @@ export class JobLifecycle {
     return this.#live.has(id) || this.#announcing.has(id);
   }
 
+  /**
+   * True while the job's `submitted` event, or its batch's, is being emitted: a cancel must wait
+   * until it is out, and a batch's children are all announced.
+   */
+  announcing(job: LiveJob): boolean {
+    for (const announced of this.#beingAnnounced) {
+      if (announced === job || announced.id === job.parentId) return true;
+    }
+    return false;
+  }
+
   /** Jobs that have not ended and belong to no batch, as a list that later changes leave alone. */
   roots(): LiveJob[] {
     const roots: LiveJob[] = [];
@@ -157,7 +173,12 @@ export class JobLifecycle {
       const event = this.#submitted(job, now, NO_IDS);
       this.#durable?.accept([accepted(event)]);
       this.#live.set(job.id, job);
-      this.emit(event);
+      this.#beingAnnounced.push(job);
+      try {
+        this.emit(event);
+      } finally {
+        this.#beingAnnounced.pop();
+      }
       return job;
     }
     const children = spec.children.map(
@@ -177,16 +198,18 @@ export class JobLifecycle {
     // A subscriber may submit a batch in turn: its children join these until it is done.
     const outer = this.#announcing;
     this.#announcing = new Set([...outer, ...children.map((child) => child.id)]);
+    this.#beingAnnounced.push(job);
     try {
       this.emit(events[0] as JobEvent);
       children.forEach((child, index) => {
         this.#live.set(child.id, child);
         this.emit(events[index + 1] as JobEvent);
       });
+      job.children = children;
     } finally {
       this.#announcing = outer;
+      this.#beingAnnounced.pop();
     }
-    job.children = children;
     return job;
   }
 
@@ -315,7 +338,7 @@ export class JobLifecycle {
     fields.final = final;
     const status = final ? type : deferred === undefined ? job.idleStatus : 'queued';
     const event = this.transition(job, type, status, fields);
-    if (deferred !== undefined) this.#heldRun = { event, job, run: deferred };
+    if (deferred !== undefined) this.#heldRuns.set(event, { job, run: deferred });
     return event;
   }
 
@@ -377,6 +400,7 @@ export class JobLifecycle {
           this.enqueue(child, 1, 1);
         }
       },
+      mayFeed: () => !this.#context.keeping(),
       finish: (ok, value) => {
         this.#activeBatches -= 1;
         batch.source = undefined;
@@ -464,8 +488,8 @@ export class JobLifecycle {
   keep(job: LiveJob, drain: boolean): void {
     if (job.ended) return;
     if (job.spec.type === 'batch') {
-      // Even when draining: children not fed yet are not queued, and stay for the next start.
-      this.#stopFeed(job);
+      // Its feed queues no more children (see runBatch), even when draining: those not fed
+      // yet are not queued, and stay for the next start. It still ends if its last ones do.
       for (const child of job.children) this.keep(child, drain);
       return;
     }
@@ -488,7 +512,6 @@ export class JobLifecycle {
     this.asOneEmission(() => {
       const unfinished = this.unfinished();
       for (const job of unfinished) {
-        if (job.spec.type === 'batch') this.#stopFeed(job);
         job.releaseTimers();
         this.#dropQueued(job);
       }
@@ -523,13 +546,6 @@ export class JobLifecycle {
     return [...this.#live.values()].filter((job) => !job.ended);
   }
 
-  #stopFeed(batch: LiveJob): void {
-    if (batch.source === undefined) return;
-    batch.source.unsubscribe();
-    batch.source = undefined;
-    this.#activeBatches -= 1;
-  }
-
   /**
    * Runs work that emits many events as if it were one: a stop in progress must not see the
    * scheduler idle, and complete events$, between two jobs of the same sweep.
@@ -541,6 +557,13 @@ export class JobLifecycle {
     } finally {
       this.#emitting -= 1;
     }
+    // As after one event: a stop waiting for this sweep may be complete now.
+    if (this.#emitting === 0) this.#context.afterEmit();
+  }
+
+  /** An event is being emitted: a stop must not complete the streams in the middle of it. */
+  get emitting(): boolean {
+    return this.#emitting > 0;
   }
 
   /** Records how the job ends; it settles when its final event has been emitted. */
@@ -556,10 +579,16 @@ export class JobLifecycle {
     job.onSettled?.({ id: job.id, status, ...(ok ? { result: value } : { error: value }) });
   }
 
-  #queueHeldRun({ job, run }: { readonly job: LiveJob; readonly run: number }): void {
-    this.#heldRun = undefined;
+  #queueHeldRun(end: JobEvent): void {
+    const held = this.#heldRuns.get(end);
+    if (held === undefined) return;
+    this.#heldRuns.delete(end);
+    const { job, run } = held;
     // A subscriber of the end may have cancelled the job, or a stop ended it.
-    if (!job.ended) this.enqueue(job, run, 1);
+    if (job.ended) return;
+    if (this.#context.running() || !this.#context.cancellingAll()) this.enqueue(job, run, 1);
+    // A stop without drain began as the end went out: a durable store keeps the run queued.
+    else if (this.#context.keeping()) this.#keepQueued(job, run);
   }
 
   /** Builds the event for a job's move to `status`, recording the status it leaves. */
@@ -582,7 +611,7 @@ export class JobLifecycle {
       // child's end, and a result Promise resolves, only once the event is out.
       const job = event.final ? this.#live.get(event.jobId) : undefined;
       if (job?.ending !== undefined) this.#settle(job, job.ending.ok, job.ending.value);
-      if (this.#heldRun?.event === event) this.#queueHeldRun(this.#heldRun);
+      if (this.#heldRuns.size > 0) this.#queueHeldRun(event);
     } finally {
       this.#emitting -= 1;
     }

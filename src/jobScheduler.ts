@@ -281,22 +281,33 @@ export class JobScheduler {
   cancelJob(id: string): boolean {
     assertNonEmptyString('id', id);
     const job = this.#jobs.get(id);
-    if (job === undefined || job.ended) return false;
-    const cancel = () => {
-      if (!job.ended) {
-        this.#jobs.asOneEmission(() => this.#jobs.cancel(job, new JobCancelledError(id)));
-      }
-    };
-    // A batch being announced has no children yet to cancel: the cancel waits until it has.
-    if (this.#announcing === 0) cancel();
-    else {
-      this.#cancelRequested.add(id);
-      this.#afterAnnounce.push(() => {
-        this.#cancelRequested.delete(id);
-        cancel();
-      });
+    // A child of a batch being announced, not announced yet itself: it is cancelled once it is.
+    if (job === undefined) {
+      if (!this.#jobs.has(id)) return false;
+      this.#cancelOnceAnnounced(id);
+      return true;
     }
+    if (job.ended) return false;
+    // Cancelled now, its events would come out between its announcement's, or before a batch
+    // had children to cancel.
+    if (this.#jobs.announcing(job)) this.#cancelOnceAnnounced(id);
+    else this.#cancel(job);
     return true;
+  }
+
+  #cancel(job: LiveJob): void {
+    if (!job.ended) {
+      this.#jobs.asOneEmission(() => this.#jobs.cancel(job, new JobCancelledError(job.id)));
+    }
+  }
+
+  #cancelOnceAnnounced(id: string): void {
+    this.#cancelRequested.add(id);
+    this.#afterAnnounce.push(() => {
+      this.#cancelRequested.delete(id);
+      const job = this.#jobs.get(id);
+      if (job !== undefined) this.#cancel(job);
+    });
   }
 
   getJobStatus(id: string): JobSnapshot | undefined {
@@ -371,9 +382,11 @@ export class JobScheduler {
     const keep = isDurable(this.#store);
     const stop = new StopCoordinator(this.#events, this.#scheduler, {
       isIdle: () =>
+        !this.#jobs.emitting &&
         this.#jobs.queuedRuns === 0 &&
         this.#metrics.busyWorkers === 0 &&
-        this.#jobs.activeBatches === 0,
+        // A durable store keeps a batch whose children are not all fed: it waits for nothing.
+        (keep || this.#jobs.activeBatches === 0),
       onDeadline: () =>
         keep ? this.#jobs.interruptAll() : this.#jobs.cancelAll('stop() deadline passed'),
       onFinished: () => this.#finish(),

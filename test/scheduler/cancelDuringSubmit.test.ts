@@ -112,4 +112,52 @@ describe('cancelJob from a subscriber while the job is being submitted', () => {
     });
     await expect(stopped).resolves.toMatchObject({ cancelled: [] });
   });
+
+  it("a child cancelled on its batch's `submitted` event, before it is announced itself", async () => {
+    inVirtualTime({}, (run) => {
+      void run.scheduler.start();
+      const answers: boolean[] = [];
+      run.scheduler.events$.subscribe((event) => {
+        if (event.type === 'submitted' && event.jobId === 'batch') {
+          answers.push(run.scheduler.cancelJob('c1'));
+        }
+      });
+      run.scheduler.submitJob({
+        id: 'batch',
+        name: 'batch',
+        jobs: [
+          { id: 'c0', name: 'c0', handler: run.work(10, 0) },
+          { id: 'c1', name: 'c1', handler: run.work(10, 1) },
+        ],
+      });
+      run.flush();
+      expect(answers).toEqual([true]);
+      expect(run.scheduler.getJobStatus('c1')?.status).toBe('cancelled');
+      expect(only(run.log, 'started')).toEqual(['0:c0']);
+    });
+  });
+
+  it('a job submitted during another announcement cancels itself from its handler', () => {
+    inVirtualTime({}, (run) => {
+      void run.scheduler.start();
+      let innerId = '';
+      let answer: boolean | undefined;
+      let submitted = false;
+      run.scheduler.events$.subscribe((event) => {
+        if (event.type !== 'submitted' || submitted) return;
+        submitted = true;
+        innerId = run.scheduler.submitJob({
+          name: 'inner',
+          handler: (_payload, { job }) => {
+            answer = run.scheduler.cancelJob(job.id);
+            return 'ran to the end';
+          },
+        }).id;
+      });
+      run.scheduler.submitJob({ name: 'outer', handler: () => 'outer' });
+      run.flush();
+      expect(answer).toBe(true);
+      expect(run.scheduler.getJobStatus(innerId)?.status).toBe('cancelled');
+    });
+  });
 });

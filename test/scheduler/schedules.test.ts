@@ -197,6 +197,35 @@ describe('JobScheduler cron and recurring jobs', () => {
     });
   });
 
+  it("queues every held run when ends nest, with overlap: 'queue'", () => {
+    inVirtualTime({ maxWorkers: 2 }, ({ scheduler, work, flush }) => {
+      void scheduler.start();
+      const blocker = scheduler.submitJob({ name: 'blocker', handler: work(10_000, 'x') });
+      const every = { type: 'interval' as const, every: 100, maxRuns: 2 };
+      const a = scheduler.submitJob({
+        name: 'a',
+        overlap: 'queue',
+        schedule: every,
+        handler: work(150, 'a'),
+      });
+      const b = scheduler.submitJob({
+        name: 'b',
+        overlap: 'queue',
+        schedule: every,
+        handler: () => 'b',
+      });
+      // Freeing a worker on a's end lets b run, end and hold its own run, inside a's end.
+      scheduler.events$.subscribe((event) => {
+        if (event.jobId === a.id && event.type === 'completed' && event.run === 1) {
+          scheduler.cancelJob(blocker.id);
+        }
+      });
+      flush();
+      expect(scheduler.getJobStatus(a.id)).toMatchObject({ status: 'completed', runs: 2 });
+      expect(scheduler.getJobStatus(b.id)).toMatchObject({ status: 'completed', runs: 2 });
+    });
+  });
+
   it("runs fires side by side with overlap: 'allow'", () => {
     inVirtualTime({}, ({ scheduler, log, work, flush }) => {
       void scheduler.start();

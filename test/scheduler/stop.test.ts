@@ -153,4 +153,37 @@ describe('JobScheduler.stop', () => {
     });
     await expect(report).resolves.toEqual({ cancelled: [], kept: [], finishedDuringStop: 2 });
   });
+
+  it('called from a subscriber, lets the later subscribers see the event first', async () => {
+    const seen: string[] = [];
+    inVirtualTime({}, ({ scheduler, work, flush }) => {
+      void scheduler.start();
+      let stopped = false;
+      scheduler.events$.subscribe((event) => {
+        if (event.type === 'completed' && !stopped) {
+          stopped = true;
+          void scheduler.stop();
+        }
+      });
+      scheduler.events$.subscribe((event) => seen.push(event.type));
+      scheduler.submitJob({ name: 'x', handler: work(10, 1) });
+      flush();
+    });
+    expect(seen).toEqual(['submitted', 'queued', 'started', 'completed']);
+  });
+
+  it('finishes when a cancel from outside leaves nothing to wait for', async () => {
+    let report: Promise<StopReport> | undefined;
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, work, testScheduler, flush }) => {
+      void scheduler.start();
+      const running = scheduler.submitJob({ name: 'running', handler: work(1000, 1) });
+      testScheduler.schedule(() => {
+        report = scheduler.stop({ drain: true, timeout: Number.POSITIVE_INFINITY });
+      }, 10);
+      testScheduler.schedule(() => scheduler.cancelJob(running.id), 20);
+      flush();
+      expect(testScheduler.now()).toBe(20);
+    });
+    await expect(report).resolves.toMatchObject({ cancelled: [{ name: 'running' }] });
+  });
 });

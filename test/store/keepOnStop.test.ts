@@ -344,4 +344,50 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
     // Run 1 is retried, as its second attempt.
     expect(of(next.log, 'started')[0]).toBe('0:rec#1.2');
   });
+
+  it('keeps the run held by overlap: queue when stop() is called on its predecessor end', async () => {
+    const path = tempDbPath();
+    let report: Promise<StopReport> | undefined;
+    const first = lifetime(path, {}, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.events$.subscribe((event) => {
+        if (event.jobId === 'rec' && event.type === 'completed' && report === undefined) {
+          report = run.scheduler.stop();
+        }
+      });
+      run.scheduler.submitJob({ id: 'long', name: 'sleep', payload: 1000 });
+      run.scheduler.submitJob({
+        id: 'rec',
+        name: 'sleep',
+        payload: 150,
+        overlap: 'queue',
+        schedule: { type: 'interval', every: 100, maxRuns: 2 },
+      });
+    });
+    // Run 2, held until run 1 ended at 250, does not start in a stop without drain.
+    expect(of(first.log, 'started')).toEqual(['0:long#1.1', '100:rec#1.1']);
+    expect((await report)?.kept).toEqual([{ id: 'rec', name: 'sleep', status: 'queued' }]);
+    const next = lifetime(path, {}, EPOCH + 2000, 5000, (run) => void run.scheduler.start());
+    expect(of(next.log, 'started')).toEqual(['0:rec#2.1']);
+  });
+
+  it('with drain, ends a batch whose last children finish during the stop', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    let result: Promise<unknown> | undefined;
+    lifetime(path, {}, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      result = run.scheduler.submitJob({
+        id: 'batch',
+        name: 'resize-all',
+        jobs: [
+          { id: 'c0', name: 'sleep', payload: 10 },
+          { id: 'c1', name: 'sleep', payload: 20 },
+        ],
+      }).result;
+      stopped = stopAt(run, 5, { drain: true });
+    });
+    await expect(stopped.report).resolves.toMatchObject({ kept: [], finishedDuringStop: 3 });
+    await expect(result).resolves.toEqual([10, 20]);
+  });
 });

@@ -63,6 +63,8 @@ export class JobLifecycle {
   #announcing: ReadonlySet<string> = NO_ANNOUNCING;
   #queuedRuns = 0;
   #activeBatches = 0;
+  /** A stop's deadline passed and its attempts were interrupted: nothing more may start. */
+  #deadlinePassed = false;
   #emitting = 0;
   /**
    * Runs held back by `overlap: 'queue'`, each to queue once its predecessor's end (the key) is
@@ -493,13 +495,13 @@ export class JobLifecycle {
       for (const child of job.children) this.keep(child, drain);
       return;
     }
-    // A run held back by `overlap: 'queue'` was due: it is queued, to run or to be kept.
-    const held = job.takeDeferredRun();
+    // A retry waiting out its backoff is the store's to arm again: the job must not end.
+    if (job.backoffCount > 0) job.keptStatus = 'retrying';
+    // A run held back by `overlap: 'queue'` stays held: the run in flight hands it on as it
+    // ends, to run while draining or to be kept queued (see #queueHeldRun). Behind a retry, it
+    // stays unfired: the store keeps one run per job, the retry's, and the next start fires the
+    // held one again from the schedule.
     job.releaseTimers();
-    if (held !== undefined) {
-      if (drain) this.enqueue(job, held, 1);
-      else this.#keepQueued(job, held);
-    }
     if (!drain) this.#dropQueued(job);
   }
 
@@ -509,6 +511,7 @@ export class JobLifecycle {
    * queued run is dropped first, so that none starts in a worker an interruption frees.
    */
   interruptAll(): void {
+    this.#deadlinePassed = true;
     this.asOneEmission(() => {
       const unfinished = this.unfinished();
       for (const job of unfinished) {
@@ -586,9 +589,10 @@ export class JobLifecycle {
     const { job, run } = held;
     // A subscriber of the end may have cancelled the job, or a stop ended it.
     if (job.ended) return;
-    if (this.#context.running() || !this.#context.cancellingAll()) this.enqueue(job, run, 1);
-    // A stop without drain began as the end went out: a durable store keeps the run queued.
-    else if (this.#context.keeping()) this.#keepQueued(job, run);
+    const stoppedHere = this.#context.cancellingAll() || this.#deadlinePassed;
+    // A durable store keeps the run queued when it may not run here: the job is idle now.
+    if (this.#context.keeping() && stoppedHere) this.#keepQueued(job, run);
+    else if (!stoppedHere) this.enqueue(job, run, 1);
   }
 
   /** Builds the event for a job's move to `status`, recording the status it leaves. */

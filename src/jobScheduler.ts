@@ -91,7 +91,10 @@ export class JobScheduler {
   #metricsTimer: Subscription | undefined;
   #draining = false;
   #stop: StopCoordinator | undefined;
-  /** submitJob calls under way: a subscriber may call back in while a job is announced. */
+  /**
+   * submitJob calls, or a resume at start(), under way: a subscriber may call back in while a job
+   * is announced or resumed.
+   */
   #submitting = 0;
   readonly #afterSubmit: (() => void)[] = [];
   /** Jobs being announced (their `submitted` events); a batch has no children until it is done. */
@@ -177,7 +180,17 @@ export class JobScheduler {
     for (const run of waiting) this.#runs.next(run);
     const recovered = this.#recovered;
     this.#recovered = [];
-    if (recovered.length > 0) this.#jobs.asOneEmission(() => this.#resume(recovered));
+    if (recovered.length > 0) {
+      // A stop asked for while the jobs are resumed waits until all are, as during a submission:
+      // the rest would be queued and armed after it.
+      this.#submitting += 1;
+      try {
+        this.#jobs.asOneEmission(() => this.#resume(recovered));
+      } finally {
+        this.#submitting -= 1;
+        if (this.#submitting === 0) drainQueue(this.#afterSubmit);
+      }
+    }
     return Promise.resolve();
   }
 

@@ -101,8 +101,8 @@ export function toJobSpec(
   context: SpecContext,
   path = '',
   inherited: Inherited = {},
-  // Made only for a batch: most jobs have no tree to walk.
-  seen?: Set<object>,
+  // The batches above this job, made only for a batch: most jobs have no tree to walk.
+  ancestors?: Set<object>,
 ): JobSpec {
   const { config, registry, durable } = context;
   const field = (name: string) => `${path}${name}`;
@@ -111,12 +111,11 @@ export function toJobSpec(
       expectedMessage(path === '' ? 'job' : path.slice(0, -1), 'a job object', input),
     );
   }
-  if (seen?.has(input)) {
+  if (ancestors?.has(input)) {
     throw new TypeError(
       expectedMessage(field('jobs'), 'a tree of jobs, not one that contains itself', '[cycle]'),
     );
   }
-  seen?.add(input);
   assertKnownFields(input, JOB_FIELDS, field);
   // Each read once: what is checked is what is kept, whatever getters the input has.
   const { id, name, payload } = input;
@@ -169,7 +168,7 @@ export function toJobSpec(
           context,
           field,
           { priority, timeout, retryPolicy: input.retryPolicy ?? {} },
-          seen,
+          ancestors,
         )
       : {
           handler: resolveHandler(input, defined?.handler, durable, field),
@@ -215,7 +214,7 @@ function batchParts(
   context: SpecContext,
   field: (name: string) => string,
   childDefaults: Inherited,
-  seen: Set<object> | undefined,
+  ancestors: Set<object> | undefined,
 ): Pick<JobSpec, 'handler' | 'children' | 'concurrency'> {
   const jobs = input.jobs;
   if (!Array.isArray(jobs) || jobs.length === 0) {
@@ -223,17 +222,24 @@ function batchParts(
   }
   const concurrency = input.concurrency ?? context.config.maxWorkers;
   assertInteger(field('concurrency'), concurrency, 1, true);
-  const tree = seen ?? new Set<object>([input]);
-  const children = jobs.map((child, index) => {
-    const spec = toJobSpec(child, context, `${field('jobs')}[${index}].`, childDefaults, tree);
-    if (spec.type !== 'immediate') {
-      throw new TypeError(
-        expectedMessage(`${field('jobs')}[${index}].type`, "'immediate' in a batch", spec.type),
-      );
-    }
-    return spec;
-  });
-  return { handler: undefined, children, concurrency };
+  // The jobs above this one: a child that is one of them is a cycle. The same object twice
+  // among siblings is two jobs alike, and fine.
+  const path = ancestors ?? new Set<object>();
+  path.add(input);
+  try {
+    const children = jobs.map((child, index) => {
+      const spec = toJobSpec(child, context, `${field('jobs')}[${index}].`, childDefaults, path);
+      if (spec.type !== 'immediate') {
+        throw new TypeError(
+          expectedMessage(`${field('jobs')}[${index}].type`, "'immediate' in a batch", spec.type),
+        );
+      }
+      return spec;
+    });
+    return { handler: undefined, children, concurrency };
+  } finally {
+    path.delete(input);
+  }
 }
 
 /** The inline handler, or the one defined for the job's name; a durable store takes only the latter. */

@@ -26,6 +26,9 @@ export interface Outcome {
   readonly value: unknown;
 }
 
+/** A status a durable store keeps a job in at stop: a run dropped from the queue, or a retry. */
+export type KeptStatus = 'queued' | 'retrying';
+
 const ignore = (): void => {};
 const NO_CHILDREN: readonly LiveJob[] = Object.freeze([]);
 
@@ -42,7 +45,7 @@ class RareState {
   children: readonly LiveJob[] = NO_CHILDREN;
   promise: Promise<unknown> | undefined;
   /** What a durable store keeps for the job at stop: a dropped run, or an unarmed retry. */
-  keptStatus: 'queued' | 'retrying' | undefined;
+  keptStatus: KeptStatus | undefined;
   resolve: (value: unknown) => void = ignore;
   reject: (error: unknown) => void = ignore;
 }
@@ -178,11 +181,11 @@ export class LiveJob {
    * (`'queued'`) or its retry written but not armed (`'retrying'`). The job then does not end,
    * and is stored with that status once nothing of it runs.
    */
-  get keptStatus(): 'queued' | 'retrying' | undefined {
+  get keptStatus(): KeptStatus | undefined {
     return this.#rare?.keptStatus;
   }
 
-  set keptStatus(status: 'queued' | 'retrying' | undefined) {
+  set keptStatus(status: KeptStatus | undefined) {
     this.#rare ??= new RareState();
     this.#rare.keptStatus = status;
   }
@@ -224,11 +227,13 @@ export class LiveJob {
   stopTimers(): void {
     this.sourceDone = true;
     this.releaseTimers();
+    if (this.#rare !== undefined) this.#rare.deferredRuns = undefined;
   }
 
   /**
-   * No further fire, retry or held run in this process, though the schedule has not ended: a
-   * durable store keeps the job, and the next process arms them again.
+   * No further fire or retry in this process, though the schedule has not ended: a durable store
+   * keeps the job, and the next process arms them again. Held runs stay, for the run in flight
+   * to hand on when it ends.
    */
   releaseTimers(): void {
     this.source?.unsubscribe();
@@ -238,7 +243,6 @@ export class LiveJob {
     const backoffs = memberList(rare.backoffs);
     rare.backoffs = undefined;
     for (const backoff of backoffs) backoff.unsubscribe();
-    rare.deferredRuns = undefined;
   }
 
   /**

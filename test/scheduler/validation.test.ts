@@ -173,6 +173,18 @@ describe('submitJob validation', () => {
     });
   });
 
+  it('takes one child object given twice as two jobs alike, not as a cycle', async () => {
+    let result: Promise<unknown> | undefined;
+    inVirtualTime({}, ({ scheduler, flush }) => {
+      void scheduler.start();
+      const child: JobInput = { name: 'same', handler: () => 'done' };
+      result = scheduler.submitJob({ name: 'batch', jobs: [child, child] }).result;
+      flush();
+      expect(scheduler.listJobs().map((job) => job.name)).toEqual(['batch', 'same', 'same']);
+    });
+    await expect(result).resolves.toEqual(['done', 'done']);
+  });
+
   it('keeps the children it checked, whatever a getter of `jobs` returns later', () => {
     inVirtualTime({}, ({ scheduler }) => {
       let reads = 0;

@@ -390,4 +390,116 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
     await expect(stopped.report).resolves.toMatchObject({ kept: [], finishedDuringStop: 3 });
     await expect(result).resolves.toEqual([10, 20]);
   });
+
+  it('waits for the resume of recovered jobs before a stop asked for during it', async () => {
+    const path = tempDbPath();
+    // This life dies with 'a' running, 'b' queued, and a cron job.
+    lifetime(path, { maxWorkers: 1 }, EPOCH, 10, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({ id: 'a', name: 'sleep', payload: 100 });
+      run.scheduler.submitJob({ id: 'b', name: 'sleep', payload: 100 });
+      run.scheduler.submitJob({
+        id: 'cron',
+        name: 'sleep',
+        payload: 1,
+        schedule: { type: 'cron', cronExpr: '* * * * * *' },
+      });
+    });
+    let report: Promise<StopReport> | undefined;
+    const next = lifetime(path, { maxWorkers: 1 }, EPOCH + 1000, 100_000, (run) => {
+      // Stopped on the first event of the resume: a's interrupted attempt.
+      run.scheduler.events$.subscribe(() => {
+        report ??= run.scheduler.stop();
+      });
+      void run.scheduler.start();
+    });
+    // The stop takes effect once the resume is whole: b, which the resume started, runs to its
+    // end; nothing is armed afterwards, not a's retry, not the cron job.
+    expect(of(next.log, 'started')).toEqual(['0:b#1.1']);
+    expect(next.testScheduler.actions.filter((action) => !action.closed)).toEqual([]);
+    expect((await report)?.kept.map((job) => `${job.id}:${job.status}`)).toEqual([
+      'a:retrying',
+      'cron:pending',
+    ]);
+  });
+
+  it('keeps a retry waiting out its backoff, while another run of the job ends', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    const first = lifetime(path, { maxWorkers: 2, retryDelay: 1000 }, EPOCH, 10_000, (run) => {
+      run.scheduler.define('odd', (_payload: unknown, { run: n, attempt }) =>
+        timer(n === 1 && attempt === 1 ? 0 : 100, run.testScheduler).pipe(
+          map(() => {
+            if (n === 1 && attempt === 1) throw new Error('run 1 fails once');
+            return n;
+          }),
+        ),
+      );
+      void run.scheduler.start();
+      run.scheduler.submitJob({
+        id: 'rec',
+        name: 'odd',
+        overlap: 'allow',
+        schedule: { type: 'interval', every: 50, maxRuns: 2 },
+      });
+      // Run 1 fails at 50 and waits until 1050; run 2 runs from 100 to 200.
+      stopped = stopAt(run, 110, { timeout: 1000 });
+    });
+    expect(of(first.log, 'completed')).toEqual(['200:rec#2.1']);
+    expect((await stopped.report)?.kept).toEqual([{ id: 'rec', name: 'odd', status: 'retrying' }]);
+  });
+
+  it("holds a run behind a retry, unfired, for the next start's schedule to fire again", async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    lifetime(path, { retryDelay: 1000 }, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({
+        id: 'rec',
+        name: 'flaky',
+        payload: 5,
+        overlap: 'queue',
+        schedule: { type: 'interval', every: 100, maxRuns: 2 },
+      });
+      // Run 1 fails at 100 and waits out its backoff; run 2 is held at 200.
+      stopped = stopAt(run, 250);
+    });
+    expect((await stopped.report)?.kept).toEqual([
+      { id: 'rec', name: 'flaky', status: 'retrying' },
+    ]);
+    const next = lifetime(
+      path,
+      { retryDelay: 1000 },
+      EPOCH + 1000,
+      5000,
+      (run) => void run.scheduler.start(),
+    );
+    // Run 1's retry at once, then run 2 at the next point of the grid.
+    // Run 1's retry when its backoff ends; run 2 from the grid, held until the retry ends
+    // (flaky fails each run's first attempt).
+    expect(of(next.log, 'started')).toEqual(['100:rec#1.2', '105:rec#2.1', '1105:rec#2.2']);
+    expect(next.scheduler.getJobStatus('rec')).toMatchObject({ status: 'completed', runs: 2 });
+  });
+
+  it('keeps the held run unfired when the deadline interrupts the run before it', async () => {
+    const path = tempDbPath();
+    let stopped: { report?: Promise<StopReport> } = {};
+    lifetime(path, {}, EPOCH, 10_000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({
+        id: 'rec',
+        name: 'sleep',
+        payload: 500,
+        overlap: 'queue',
+        schedule: { type: 'interval', every: 100, maxRuns: 2 },
+      });
+      stopped = stopAt(run, 250, { timeout: 50 });
+    });
+    expect((await stopped.report)?.kept).toEqual([
+      { id: 'rec', name: 'sleep', status: 'retrying' },
+    ]);
+    const next = lifetime(path, {}, EPOCH + 1000, 5000, (run) => void run.scheduler.start());
+    expect(of(next.log, 'started')).toEqual(['0:rec#1.2', '500:rec#2.1']);
+    expect(next.scheduler.getJobStatus('rec')).toMatchObject({ status: 'completed', runs: 2 });
+  });
 });

@@ -449,7 +449,7 @@ export class JobLifecycle {
   /** Stops everything that would make or run another attempt of the job, except running ones. */
   #stopRuns(job: LiveJob): void {
     job.stopTimers();
-    this.#queuedRuns -= job.dropQueued();
+    this.#queuedRuns -= job.dropQueued().length;
   }
 
   /**
@@ -472,7 +472,7 @@ export class JobLifecycle {
       return;
     }
     job.stopTimers();
-    if (!drain) this.#queuedRuns -= job.dropQueued();
+    if (!drain) this.#queuedRuns -= job.dropQueued().length;
   }
 
   cancelAll(why: string): void {
@@ -527,21 +527,26 @@ export class JobLifecycle {
   /** Drops a kept job's queued runs: the store holds them queued for the next start(). */
   #dropQueued(job: LiveJob): void {
     const dropped = job.dropQueued();
-    this.#queuedRuns -= dropped;
-    if (dropped > 0) job.keptStatus = 'queued';
+    this.#queuedRuns -= dropped.length;
+    const [earliest] = dropped.sort((a, b) => a.run - b.run || a.attempt - b.attempt);
+    if (earliest === undefined) return;
+    // A store keeps one run per job. sqliteStore keeps the earliest one not done; a store that
+    // keeps the one its last event named would keep a later run that started, and ended, beside
+    // this one (overlap 'allow'), and run it again. Named again, this run is the one either keeps.
+    this.#keepQueued(job, earliest.run, earliest.attempt);
   }
 
-  /** Records a held run as queued, for the store to keep, without handing it to a worker. */
-  #keepQueued(job: LiveJob, run: number): void {
-    const held: QueuedRun = {
+  /** Records a run as queued, for the store to keep, without handing it to a worker. */
+  #keepQueued(job: LiveJob, run: number, attempt = 1): void {
+    const kept: QueuedRun = {
       job,
       run,
-      attempt: 1,
+      attempt,
       queuedAt: this.#scheduler.now(),
       cancelled: true,
     };
     job.keptStatus = 'queued';
-    this.emit(queuedEvent(job, held));
+    this.emit(queuedEvent(job, kept));
   }
 
   /** Jobs that have not ended, batch children included: what a durable store keeps at stop. */

@@ -247,13 +247,13 @@ export class LiveJob {
 
   /**
    * Marks the queued runs to be skipped when they reach a worker (the heap has no delete), and
-   * returns how many there were.
+   * returns them.
    */
-  dropQueued(): number {
+  dropQueued(): QueuedRun[] {
     const queued = memberList(this.#queued);
     this.#queued = undefined;
     for (const run of queued) run.cancelled = true;
-    return queued.length;
+    return queued;
   }
 
   /**

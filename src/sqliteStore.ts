@@ -5,6 +5,7 @@ import { decode, encode, encodeDefinition } from './durableCodec.js';
 import { type IntakeLog, type IntakeReadBack, readIntake } from './intakeLog.js';
 import type { AcceptedJob, DurableJobStore, RecoveredJob } from './jobStore.js';
 import { MemoryStore } from './memoryStore.js';
+import { RunProgress } from './runProgress.js';
 import { intakePath, openDatabase, readMeta } from './sqliteOpen.js';
 import { StoreOpenError } from './storeOpenError.js';
 import { StoreWriteError } from './storeWriteError.js';
@@ -26,13 +27,6 @@ export interface SqliteStoreOptions {
    * process warning (`process.emitWarning`). A failure at `stop()` rejects `stop()` instead.
    */
   readonly onWriteError?: (error: StoreWriteError) => void;
-}
-
-/** What a job's row holds besides its snapshot: enough to resume it after a crash. */
-interface Progress {
-  run: number;
-  attempt: number;
-  retryAt: number | undefined;
 }
 
 interface JobRow {
@@ -101,7 +95,8 @@ class SqliteStore implements DurableJobStore {
   readonly #onWriteError: (error: StoreWriteError) => void;
   #db: Database.Database | undefined;
   #mirror = new MemoryStore(Number.POSITIVE_INFINITY);
-  readonly #progress = new Map<string, Progress>();
+  /** What each row holds besides its snapshot: the run to resume after a crash. */
+  readonly #progress = new RunProgress();
   /** Each stored job's row: updates and deletes go by rowid, with no index on the id. */
   readonly #rows = new Map<string, number>();
   readonly #dirty = new Set<string>();
@@ -182,12 +177,10 @@ class SqliteStore implements DurableJobStore {
       this.#rows.set(row.id, row.seq);
       this.#mirror.restore(snapshot);
       if (TERMINAL.has(snapshot.status)) continue;
-      const progress: Progress = {
-        run: row.run,
-        attempt: row.attempt,
-        retryAt: row.retry_at ?? undefined,
-      };
-      this.#progress.set(row.id, progress);
+      const progress = { run: row.run, attempt: row.attempt, retryAt: row.retry_at ?? undefined };
+      const { status } = snapshot;
+      const outstanding = status === 'queued' || status === 'running' || status === 'retrying';
+      this.#progress.restore(row.id, progress, outstanding);
       recovered.push({
         definition: decode(row.definition) as JobDefinition,
         snapshot,
@@ -209,7 +202,7 @@ class SqliteStore implements DurableJobStore {
 
   apply(event: JobEvent): void {
     this.#mirror.apply(event);
-    this.#trackProgress(event);
+    this.#progress.track(event);
     // A job accepted since the last flush is inserted by it as it is then: nothing to update.
     if (!this.#accepted.has(event.jobId)) this.#dirty.add(event.jobId);
     // During an outage the retry timer writes: not every turn.
@@ -341,25 +334,6 @@ class SqliteStore implements DurableJobStore {
       if (error instanceof StoreOpenError) throw error;
       throw new StoreOpenError(path, 'unreadable', (error as Error).message, { cause: error });
     }
-  }
-
-  /** The run and attempt a row records, for jobs that have queued a run; none is run 0. */
-  #trackProgress(event: JobEvent): void {
-    const { type, jobId } = event;
-    if (event.final) {
-      this.#progress.delete(jobId);
-      return;
-    }
-    if (type !== 'queued' && type !== 'started' && type !== 'retrying') return;
-    let progress = this.#progress.get(jobId);
-    if (progress === undefined) {
-      progress = { run: 0, attempt: 0, retryAt: undefined };
-      this.#progress.set(jobId, progress);
-    }
-    // The run a retry is for: with `overlap: 'allow'`, a later run may have started since.
-    progress.run = event.run;
-    progress.attempt = event.attempt;
-    progress.retryAt = type === 'retrying' ? event.retryAt : undefined;
   }
 
   #evict(id: string): void {

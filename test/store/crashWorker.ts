@@ -50,6 +50,11 @@ scheduler.events$.subscribe((event) => {
   const error = event.error as { name?: string } | undefined;
   if (error?.name === 'JobInterruptedError')
     log(`interrupted ${event.jobId} ${event.run} ${event.attempt}`);
+  // The store writes a turn's transitions on an immediate it asked for before this one: once
+  // this runs, the completion is in the database.
+  if (event.type === 'completed') {
+    setImmediate(() => log(`persisted ${event.jobId} ${event.run} ${event.attempt}`));
+  }
 });
 
 await scheduler.start();

@@ -4,6 +4,7 @@ import type { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import type { JobEvent, JobInput, JobScheduler, StopReport } from '../../src/index.js';
 import { lifetime, tempDbPath } from '../store/durableHarness.js';
+import type { JobPlan as WorkloadJob } from './workload.js';
 
 /** Fixed, so CI runs the same workloads every time; set RXJOBS_SEED to replay another. */
 const SEED = Number(process.env.RXJOBS_SEED ?? 4242);
@@ -12,17 +13,7 @@ const RUNS = Number(process.env.RXJOBS_DURABLE_RUNS ?? 200);
 const ONLY = process.env.RXJOBS_PLAN === undefined ? undefined : Number(process.env.RXJOBS_PLAN);
 const EPOCH = Date.UTC(2026, 10, 28, 12, 0, 0);
 
-interface JobPlan {
-  readonly submitAt: number;
-  readonly kind: 'immediate' | 'scheduled' | 'recurring' | 'cron' | 'batch';
-  readonly priority: number;
-  /** How long each attempt takes; a multiple of 3 runs synchronously when `sync` is on. */
-  readonly duration: number;
-  /** Attempt n fails when `failures[n - 1]` is true. */
-  readonly failures: readonly boolean[];
-  readonly timeout: number | undefined;
-  readonly cancelAt: number | undefined;
-  readonly overlap: 'skip' | 'queue' | 'allow';
+interface JobPlan extends WorkloadJob {
   readonly missedRuns: 'skip' | 'once';
 }
 
@@ -30,6 +21,7 @@ const jobPlan: fc.Arbitrary<JobPlan> = fc.record({
   submitAt: fc.integer({ min: 0, max: 400 }),
   kind: fc.constantFrom('immediate', 'immediate', 'scheduled', 'recurring', 'cron', 'batch'),
   priority: fc.integer({ min: 0, max: 3 }),
+  // A multiple of 3 runs synchronously when the plan's `sync` is on.
   duration: fc.integer({ min: 0, max: 80 }),
   failures: fc.array(fc.boolean(), { maxLength: 3 }),
   timeout: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined }),

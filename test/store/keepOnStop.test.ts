@@ -1,6 +1,11 @@
 import { map, of as of$, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { JobInterruptedError, JobKeptError, type StopReport } from '../../src/index.js';
+import {
+  type JobInput,
+  JobInterruptedError,
+  JobKeptError,
+  type StopReport,
+} from '../../src/index.js';
 import { lifetime, tempDbPath } from './durableHarness.js';
 
 const EPOCH = Date.UTC(2026, 10, 28, 12, 0, 0);
@@ -18,6 +23,23 @@ function stopAt(
     holder.report = run.scheduler.stop(options);
   }, at);
   return holder;
+}
+
+/** Job 'rec', by `name`, every `every` ms for `maxRuns` runs, with `overlap`. */
+function recurring(
+  name: string,
+  payload: number | undefined,
+  overlap: 'queue' | 'allow',
+  every = 100,
+  maxRuns = 2,
+): JobInput {
+  return {
+    id: 'rec',
+    name,
+    ...(payload === undefined ? {} : { payload }),
+    overlap,
+    schedule: { type: 'interval', every, maxRuns },
+  };
 }
 
 describe('stop() with a durable store keeps what has not ended, for the next start()', () => {
@@ -250,13 +272,7 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
     let stopped: { report?: Promise<StopReport> } = {};
     lifetime(path, { maxWorkers: 1 }, EPOCH, 10_000, (run) => {
       void run.scheduler.start();
-      run.scheduler.submitJob({
-        id: 'rec',
-        name: 'sleep',
-        payload: 150,
-        overlap: 'allow',
-        schedule: { type: 'interval', every: 100, maxRuns: 2 },
-      });
+      run.scheduler.submitJob(recurring('sleep', 150, 'allow'));
       // Run 1 runs from 100 to 250; run 2 is queued behind it at 200.
       stopped = stopAt(run, 210);
     });
@@ -274,13 +290,7 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
     let stopped: { report?: Promise<StopReport> } = {};
     lifetime(path, {}, EPOCH, 10_000, (run) => {
       void run.scheduler.start();
-      run.scheduler.submitJob({
-        id: 'rec',
-        name: 'sleep',
-        payload: 150,
-        overlap: 'queue',
-        schedule: { type: 'interval', every: 100, maxRuns: 2 },
-      });
+      run.scheduler.submitJob(recurring('sleep', 150, 'queue'));
       stopped = stopAt(run, 210);
     });
     expect((await stopped.report)?.kept).toEqual([{ id: 'rec', name: 'sleep', status: 'queued' }]);
@@ -318,12 +328,7 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
         ),
       );
       void run.scheduler.start();
-      run.scheduler.submitJob({
-        id: 'rec',
-        name: 'odd',
-        overlap: 'allow',
-        schedule: { type: 'interval', every: 100, maxRuns: 5 },
-      });
+      run.scheduler.submitJob(recurring('odd', undefined, 'allow', 100, 5));
       stopped = stopAt(run, 210);
     });
     expect(of(first.log, 'retrying')).toEqual(['250:rec#1.1']);
@@ -356,13 +361,7 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
         }
       });
       run.scheduler.submitJob({ id: 'long', name: 'sleep', payload: 1000 });
-      run.scheduler.submitJob({
-        id: 'rec',
-        name: 'sleep',
-        payload: 150,
-        overlap: 'queue',
-        schedule: { type: 'interval', every: 100, maxRuns: 2 },
-      });
+      run.scheduler.submitJob(recurring('sleep', 150, 'queue'));
     });
     // Run 2, held until run 1 ended at 250, does not start in a stop without drain.
     expect(of(first.log, 'started')).toEqual(['0:long#1.1', '100:rec#1.1']);
@@ -436,12 +435,7 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
         ),
       );
       void run.scheduler.start();
-      run.scheduler.submitJob({
-        id: 'rec',
-        name: 'odd',
-        overlap: 'allow',
-        schedule: { type: 'interval', every: 50, maxRuns: 2 },
-      });
+      run.scheduler.submitJob(recurring('odd', undefined, 'allow', 50, 2));
       // Run 1 fails at 50 and waits until 1050; run 2 runs from 100 to 200.
       stopped = stopAt(run, 110, { timeout: 1000 });
     });
@@ -454,13 +448,7 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
     let stopped: { report?: Promise<StopReport> } = {};
     lifetime(path, { retryDelay: 1000 }, EPOCH, 10_000, (run) => {
       void run.scheduler.start();
-      run.scheduler.submitJob({
-        id: 'rec',
-        name: 'flaky',
-        payload: 5,
-        overlap: 'queue',
-        schedule: { type: 'interval', every: 100, maxRuns: 2 },
-      });
+      run.scheduler.submitJob(recurring('flaky', 5, 'queue'));
       // Run 1 fails at 100 and waits out its backoff; run 2 is held at 200.
       stopped = stopAt(run, 250);
     });
@@ -486,13 +474,7 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
     let stopped: { report?: Promise<StopReport> } = {};
     lifetime(path, {}, EPOCH, 10_000, (run) => {
       void run.scheduler.start();
-      run.scheduler.submitJob({
-        id: 'rec',
-        name: 'sleep',
-        payload: 500,
-        overlap: 'queue',
-        schedule: { type: 'interval', every: 100, maxRuns: 2 },
-      });
+      run.scheduler.submitJob(recurring('sleep', 500, 'queue'));
       stopped = stopAt(run, 250, { timeout: 50 });
     });
     expect((await stopped.report)?.kept).toEqual([

@@ -530,9 +530,9 @@ export class JobLifecycle {
     this.#queuedRuns -= dropped.length;
     const [earliest] = dropped.sort((a, b) => a.run - b.run || a.attempt - b.attempt);
     if (earliest === undefined) return;
-    // A store keeps one run per job. sqliteStore keeps the earliest one not done; a store that
-    // keeps the one its last event named would keep a later run that started, and ended, beside
-    // this one (overlap 'allow'), and run it again. Named again, this run is the one either keeps.
+    // A store keeps one run per job: sqliteStore the earliest in the state the job's status
+    // names, now 'queued'. A store that keeps the run its last event named would keep a later
+    // run that started, and ended, beside this one (overlap 'allow'): this one is named again.
     this.#keepQueued(job, earliest.run, earliest.attempt);
   }
 

@@ -178,9 +178,7 @@ class SqliteStore implements DurableJobStore {
       this.#mirror.restore(snapshot);
       if (TERMINAL.has(snapshot.status)) continue;
       const progress = { run: row.run, attempt: row.attempt, retryAt: row.retry_at ?? undefined };
-      const { status } = snapshot;
-      const outstanding = status === 'queued' || status === 'running' || status === 'retrying';
-      this.#progress.restore(row.id, progress, outstanding);
+      this.#progress.restore(row.id, progress, snapshot.status);
       recovered.push({
         definition: decode(row.definition) as JobDefinition,
         snapshot,
@@ -392,7 +390,7 @@ class SqliteStore implements DurableJobStore {
         // Not in the mirror yet: a subscriber flushed while the batch it belongs to was being
         // announced, and its row is as it was accepted. (An evicted job is not in #accepted.)
         const snapshot = this.#mirror.get(id) ?? file.accepted(id, at).snapshot;
-        const progress = this.#progress.get(id);
+        const progress = this.#progress.slot(id, snapshot.status);
         const row = statements.insert.run(
           id,
           file.definition(id, at),
@@ -408,7 +406,7 @@ class SqliteStore implements DurableJobStore {
         const snapshot = this.#mirror.get(id);
         const seq = this.#rows.get(id);
         if (snapshot === undefined || seq === undefined) continue;
-        const progress = this.#progress.get(id);
+        const progress = this.#progress.slot(id, snapshot.status);
         statements.update.run(
           encode(snapshot),
           snapshot.status,

@@ -131,8 +131,8 @@ async function stopAndRestart(plan: StopPlan): Promise<void> {
           try {
             const { id } = scheduler.submitJob(toInput(job, index));
             if (job.kind === 'cron') cronIds.push(id);
-            // The store keeps one run per job: with overlap 'allow', a stop keeps only the last
-            // of several queued runs (the README says so), so only the others are checked.
+            // The store keeps one run per job: with overlap 'allow', a stop keeps one of several
+            // runs under way (the README says so), so only the others are checked.
             if (job.kind === 'recurring' && job.overlap !== 'allow') recurringIds.push(id);
             if (job.cancelAt !== undefined) {
               const delay = Math.max(0, job.cancelAt - job.submitAt);

@@ -1,3 +1,4 @@
+import { map, throwError, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { JobInterruptedError, Priority } from '../../src/index.js';
 import { lifetime, tempDbPath } from './durableHarness.js';
@@ -240,5 +241,54 @@ describe('recovery from a sqliteStore', () => {
     const failed = after.scheduler.listJobs('failed');
     expect(failed.map((job) => job.id)).toEqual(['bad']);
     expect(failed[0]?.error).toMatchObject({ name: 'Error', message: 'first attempt fails' });
+  });
+
+  it('queues the run that was queued, not a retry waiting beside it (overlap: allow)', () => {
+    const path = tempDbPath();
+    const config = { maxWorkers: 1, retryDelay: 5000 };
+    // Run 1 fails at 1000 and waits until 6000; run 2 is queued at 2000 behind a blocker.
+    lifetime(
+      path,
+      config,
+      EPOCH,
+      2500,
+      ({ scheduler, testScheduler }) => {
+        scheduler.define('odd', (ms: number, { run, attempt }) =>
+          run === 1 && attempt === 1
+            ? throwError(() => new Error('run 1 fails once'))
+            : timer(ms, testScheduler).pipe(map(() => run)),
+        );
+        scheduler.define('sleep', (ms: number) => timer(ms, testScheduler));
+        void scheduler.start();
+        scheduler.submitJob({
+          id: 'r',
+          name: 'odd',
+          payload: 10,
+          overlap: 'allow',
+          retryPolicy: { maxAttempts: 2 },
+          schedule: { type: 'interval', every: 1000, startTime: EPOCH + 1000 },
+        });
+        testScheduler.schedule(() => {
+          scheduler.submitJob({ id: 'blocker', name: 'sleep', payload: 100_000 });
+        }, 1500);
+      },
+      { defineHandlers: false },
+    );
+    const after = lifetime(
+      path,
+      { ...config, maxWorkers: 4 },
+      EPOCH + 3000,
+      50,
+      ({ scheduler, testScheduler }) => {
+        scheduler.define('odd', (ms: number, { run }) =>
+          timer(ms, testScheduler).pipe(map(() => run)),
+        );
+        scheduler.define('sleep', (ms: number) => timer(ms, testScheduler));
+        void scheduler.start();
+      },
+      { defineHandlers: false },
+    );
+    // The row said queued: run 2 is queued again. Run 1's attempt, already failed, is not rerun.
+    expect(of(after.log, 'started').filter((line) => line.includes(':r#'))).toEqual(['0:r#2.1']);
   });
 });

@@ -1,8 +1,7 @@
 import { type Observable, type SchedulerLike, Subject, type Subscription, scan } from 'rxjs';
 import { every } from '../operators/every.js';
-import { LONGEST_TIMER } from '../operators/jobTimeout.js';
 import { priorityMergeMap } from '../operators/priorityMergeMap.js';
-import { assertNonEmptyString, assertOneOf, expectedMessage } from '../operators/validate.js';
+import { assertNonEmptyString, assertOneOf } from '../operators/validate.js';
 import { type ResolvedConfig, resolveConfig } from './config.js';
 import {
   DuplicateJobIdError,
@@ -22,6 +21,7 @@ import { MetricsFold } from './metricsFold.js';
 import { resumeJobs } from './recovery.js';
 import { runAttempt } from './runAttempt.js';
 import { StopCoordinator } from './stopCoordinator.js';
+import { resolveStopOptions } from './stopOptions.js';
 import type {
   JobEvent,
   JobHandle,
@@ -346,33 +346,14 @@ export class JobScheduler {
    * jobs that have not ended are cancelled; a durable store keeps them for the next `start()`,
    * and an attempt cut off at the deadline is retried there. Resolves with a report of the jobs
    * it cancelled and kept; afterwards no timer is left, and `events$` and `metrics$` have
-   * completed. Rejects
-   * with a `StoreWriteError` if a durable store fails its last write: the scheduler is stopped
-   * all the same, the error's `stopReport` is the report, and the next `start()` on the file
-   * recovers as after a crash.
+   * completed. Rejects with a `StoreWriteError` if a durable store fails its last write: the
+   * scheduler is stopped all the same, the error's `stopReport` is the report, and the next
+   * `start()` on the file recovers as after a crash. Bad options throw, whether or not a stop
+   * is already under way.
    */
   stop(options: StopOptions = {}): Promise<StopReport> {
-    if (typeof options !== 'object' || options === null) {
-      throw new TypeError(expectedMessage('options', 'an object', options));
-    }
+    const { drain, timeout } = resolveStopOptions(options, this.#config.jobTimeout);
     if (this.#stop !== undefined) return this.#stop.report;
-    const { drain = false, timeout = this.#config.jobTimeout } = options;
-    if (typeof drain !== 'boolean')
-      throw new TypeError(expectedMessage('drain', 'a boolean', drain));
-    // A longer sleep is handed to setTimeout, which fires it after 1 ms: no grace at all.
-    if (
-      typeof timeout !== 'number' ||
-      !(timeout === Number.POSITIVE_INFINITY || (timeout >= 0 && timeout <= LONGEST_TIMER))
-    ) {
-      const ErrorClass = typeof timeout === 'number' ? RangeError : TypeError;
-      throw new ErrorClass(
-        expectedMessage(
-          'timeout',
-          `a number of ms from 0 to ${LONGEST_TIMER}, or Infinity`,
-          timeout,
-        ),
-      );
-    }
     // A stop asked for while a job is submitted waits until that job's runs are armed: it
     // then winds them down with the rest, where a stop in the middle would leave them armed.
     if (this.#submitting > 0) {

@@ -186,4 +186,15 @@ describe('JobScheduler.stop', () => {
     });
     await expect(report).resolves.toMatchObject({ cancelled: [{ name: 'running' }] });
   });
+
+  it('refuses bad options on a second call too, rather than hand back the first report', () => {
+    inVirtualTime({}, ({ scheduler, work, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({ name: 'x', handler: work(10, 1) });
+      const first = scheduler.stop({ drain: true });
+      expect(() => scheduler.stop({ timeout: -1 })).toThrow(RangeError);
+      expect(scheduler.stop({ drain: false })).toBe(first);
+      flush();
+    });
+  });
 });

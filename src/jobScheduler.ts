@@ -102,6 +102,8 @@ export class JobScheduler {
   readonly #afterAnnounce: (() => void)[] = [];
   /** Jobs a subscriber cancelled as they were announced: they must not begin meanwhile. */
   readonly #cancelRequested = new Set<string>();
+  /** stop() was called while a job was submitted: it waits, but takes no new job meanwhile. */
+  #stopAsked = false;
 
   constructor(config: SchedulerConfig = {}) {
     this.#config = resolveConfig(config);
@@ -253,7 +255,9 @@ export class JobScheduler {
    * `SchedulerStoppedError`, or with a durable store the error of a write that failed.
    */
   submitJob<P = unknown, R = unknown>(input: JobInput<P, R>): JobHandle<R> {
-    if (this.#state === 'stopping' || this.#state === 'stopped') throw new SchedulerStoppedError();
+    if (this.#state === 'stopping' || this.#state === 'stopped' || this.#stopAsked) {
+      throw new SchedulerStoppedError();
+    }
     const spec = toJobSpec(input as JobInput, this.#specContext);
     this.#open();
     this.#checkIds(spec);
@@ -357,6 +361,8 @@ export class JobScheduler {
     // A stop asked for while a job is submitted waits until that job's runs are armed: it
     // then winds them down with the rest, where a stop in the middle would leave them armed.
     if (this.#submitting > 0) {
+      // Intake closes now all the same: only the job being submitted is let through.
+      this.#stopAsked = true;
       return new Promise((resolve, reject) => {
         this.#afterSubmit.push(() => this.stop(options).then(resolve, reject));
       });
@@ -385,12 +391,19 @@ export class JobScheduler {
         keep ? this.#jobs.interruptAll() : this.#jobs.cancelAll('stop() deadline passed'),
       onFinished: () => this.#finish(),
       nameOf: (id) => this.#store.get(id)?.name ?? '',
-      kept: () =>
-        this.#jobs.unfinished().map((job) => ({
+      kept: () => [
+        ...this.#jobs.unfinished().map((job) => ({
           id: job.id,
           name: job.spec.name,
           status: this.#store.get(job.id)?.status ?? job.status,
         })),
+        // Read from the store by a scheduler never started: still in it, for the next start.
+        ...this.#recovered.map(({ snapshot }) => ({
+          id: snapshot.id,
+          name: snapshot.name,
+          status: snapshot.status,
+        })),
+      ],
     });
     this.#stop = stop;
     // Started once the report is watching: jobs that finish as the workers start count in it.

@@ -305,7 +305,10 @@ export interface StopOptions {
 
 /** What `stop()` resolves with: every job it ended without a result. */
 export interface StopReport {
-  /** Jobs ended as `cancelled` by the stop, with the status each had. */
+  /**
+   * Jobs that ended `cancelled` while the stop ran, with the status each had: by the stop (with
+   * the in-memory store), or by a `cancelJob` meanwhile.
+   */
   readonly cancelled: readonly {
     readonly id: string;
     readonly name: string;

@@ -197,4 +197,25 @@ describe('JobScheduler.stop', () => {
       flush();
     });
   });
+
+  it('closes intake at once when called while a job is submitted', () => {
+    inVirtualTime({}, ({ scheduler, log, work, flush }) => {
+      void scheduler.start();
+      let late: unknown;
+      scheduler.events$.subscribe((event) => {
+        if (event.type !== 'submitted' || late !== undefined) return;
+        void scheduler.stop();
+        try {
+          scheduler.submitJob({ name: 'late', handler: work(10, 'late') });
+          late = 'accepted';
+        } catch (error) {
+          late = error;
+        }
+      });
+      scheduler.submitJob({ name: 'first', handler: work(10, 'first') });
+      flush();
+      expect(late).toBeInstanceOf(SchedulerStoppedError);
+      expect(log.some((line) => line.endsWith(':late'))).toBe(false);
+    });
+  });
 });

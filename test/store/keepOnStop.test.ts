@@ -484,4 +484,23 @@ describe('stop() with a durable store keeps what has not ended, for the next sta
     expect(of(next.log, 'started')).toEqual(['0:rec#1.2', '500:rec#2.1']);
     expect(next.scheduler.getJobStatus('rec')).toMatchObject({ status: 'completed', runs: 2 });
   });
+
+  it('lists the jobs of a store read but never started as kept', async () => {
+    const path = tempDbPath();
+    // This life dies with 'a' running and 'b' queued.
+    lifetime(path, { maxWorkers: 1 }, EPOCH, 10, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({ id: 'a', name: 'sleep', payload: 100 });
+      run.scheduler.submitJob({ id: 'b', name: 'sleep', payload: 100 });
+    });
+    let report: Promise<StopReport> | undefined;
+    lifetime(path, {}, EPOCH + 1000, 100, (run) => {
+      expect(run.scheduler.listJobs()).toHaveLength(2);
+      report = run.scheduler.stop();
+    });
+    expect((await report)?.kept.map((job) => `${job.id}:${job.status}`)).toEqual([
+      'a:running',
+      'b:queued',
+    ]);
+  });
 });

@@ -123,6 +123,11 @@ export class JobLifecycle {
     return this.#live.has(id) || this.#announcing.has(id);
   }
 
+  /** True while any job's `submitted` events are being emitted. */
+  get announcingAny(): boolean {
+    return this.#beingAnnounced.length > 0;
+  }
+
   /**
    * True while the job's `submitted` event, or its batch's, is being emitted: a cancel must wait
    * until it is out, and a batch's children are all announced.

@@ -97,8 +97,7 @@ export class JobScheduler {
    */
   #submitting = 0;
   readonly #afterSubmit: (() => void)[] = [];
-  /** Jobs being announced (their `submitted` events); a batch has no children until it is done. */
-  #announcing = 0;
+  /** Cancels asked for while a job was announced: a batch has no children until it is done. */
   readonly #afterAnnounce: (() => void)[] = [];
   /** Jobs a subscriber cancelled as they were announced: they must not begin meanwhile. */
   readonly #cancelRequested = new Set<string>();
@@ -268,14 +267,13 @@ export class JobScheduler {
     const duringSubmit = this.#jobs.capture(() => {
       this.#submitting += 1;
       try {
-        this.#announcing += 1;
         try {
           accepted = this.#jobs.accept(spec, undefined);
         } finally {
-          this.#announcing -= 1;
           // The job is whole now, its children announced: a cancel asked for meanwhile can
-          // reach them, and comes before the job's runs are armed.
-          if (this.#announcing === 0) drainQueue(this.#afterAnnounce);
+          // reach them, and comes before the job's runs are armed. Not while an outer job, whose
+          // subscriber submitted this one, is still being announced.
+          if (!this.#jobs.announcingAny) drainQueue(this.#afterAnnounce);
         }
         if (!accepted.ended && !this.#cancelRequested.has(accepted.id)) {
           this.#jobs.begin(accepted);

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import {
   concat,
+  finalize,
   firstValueFrom,
   from,
   map,
@@ -755,6 +756,27 @@ describe('priorityMergeMap', () => {
         m.expect(result).toBeObservable(expected);
         m.expect(source).toHaveSubscriptions(sourceSubs);
         m.expect(inner).toHaveSubscriptions(innerSubs);
+      }),
+    );
+
+    it(
+      'tears a finished inner down before it starts the next, as mergeMap does',
+      marbles((m) => {
+        const log: string[] = [];
+        const work = (value: string) =>
+          m.cold('--x|').pipe(
+            map(() => value),
+            tap({ subscribe: () => log.push(`start ${value}`) }),
+            finalize(() => log.push(`end ${value}`)),
+          );
+        const source = m.cold('(abc|)');
+        const expected = '     --a--b--c|';
+
+        m.expect(
+          source.pipe(priorityMergeMap(work, { concurrency: 1, priority: () => 0 })),
+        ).toBeObservable(expected);
+        m.flush();
+        expect(log).toEqual(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
       }),
     );
 

@@ -1,3 +1,4 @@
+import { Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Priority } from '../../src/index.js';
 import { inVirtualTime, only } from '../helpers/virtualTime.js';
@@ -18,6 +19,25 @@ describe('JobScheduler dispatch', () => {
       }
       expect(peak).toBe(3);
       expect(scheduler.getMetrics().completedJobs).toBe(10);
+    });
+  });
+
+  it('tears an Observable handler down before the next one starts in its worker', () => {
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, testScheduler, flush }) => {
+      const log: string[] = [];
+      const handler = (name: string) => () =>
+        new Observable<string>((subscriber) => {
+          log.push(`open ${name}`);
+          const done = testScheduler.schedule(() => subscriber.complete(), 10);
+          return () => {
+            done.unsubscribe();
+            log.push(`close ${name}`);
+          };
+        });
+      void scheduler.start();
+      for (const name of ['a', 'b', 'c']) scheduler.submitJob({ name, handler: handler(name) });
+      flush();
+      expect(log).toEqual(['open a', 'close a', 'open b', 'close b', 'open c', 'close c']);
     });
   });
 

@@ -1,4 +1,5 @@
-import { asyncScheduler, type SchedulerLike, type Subscription, type Unsubscribable } from 'rxjs';
+import type { SchedulerLike, Subscription, Unsubscribable } from 'rxjs';
+import { isRealTime } from './realTime.js';
 
 /** A pending timeout; `unsubscribe()` cancels it, so it can be added to a Subscription. */
 export interface Deadline extends Unsubscribable {
@@ -218,12 +219,12 @@ const shared = new WeakMap<SchedulerLike, DeadlineQueue>();
 
 /**
  * Calls `onExpire` once `ms` of scheduler time have passed, unless the returned Deadline is
- * unsubscribed first. On `asyncScheduler` it joins that scheduler's shared DeadlineQueue; on
- * any other scheduler it is one `scheduler.schedule` action, so virtual-time order is exactly
- * that of a plain timer.
+ * unsubscribed first. On `asyncScheduler` in real time it joins that scheduler's shared
+ * DeadlineQueue; on any other scheduler, and on `asyncScheduler` inside `testScheduler.run()`,
+ * it is one `scheduler.schedule` action, so virtual-time order is exactly that of a plain timer.
  */
 export function armTimeout(scheduler: SchedulerLike, ms: number, onExpire: () => void): Deadline {
-  if (scheduler === asyncScheduler) {
+  if (isRealTime(scheduler)) {
     let queue = shared.get(scheduler);
     if (queue === undefined) {
       queue = new DeadlineQueue(scheduler);

@@ -1,4 +1,5 @@
 import { asyncScheduler, type SchedulerLike, type Subscription, type Unsubscribable } from 'rxjs';
+import { isRealTime } from './realTime.js';
 
 /**
  * One callback waiting in a {@link WakeGroup}; also its own handle, so a sleep costs one object
@@ -112,9 +113,10 @@ const realTime = new SharedWakes(asyncScheduler);
 
 /**
  * Calls `callback` once `delay` ms of scheduler time have passed since `now` (by default, now),
- * unless unsubscribed first. On `asyncScheduler` the sleep joins the {@link SharedWakes} of
- * that scheduler; on any other scheduler it is one `scheduler.schedule` action, so a
- * TestScheduler orders it exactly as it orders any other timer of the same frame.
+ * unless unsubscribed first. On `asyncScheduler` in real time the sleep joins the
+ * {@link SharedWakes} of that scheduler; on any other scheduler, and on `asyncScheduler` inside
+ * `testScheduler.run()`, it is one `scheduler.schedule` action, so a TestScheduler orders it
+ * exactly as it orders any other timer of the same frame.
  */
 export function wakeAfter(
   scheduler: SchedulerLike,
@@ -122,6 +124,6 @@ export function wakeAfter(
   callback: () => void,
   now?: number,
 ): Unsubscribable {
-  if (scheduler !== asyncScheduler) return scheduler.schedule(callback, delay);
+  if (!isRealTime(scheduler)) return scheduler.schedule(callback, delay);
   return realTime.sleep(delay, callback, now);
 }

@@ -5,7 +5,13 @@
 import { type CronExpression, CronExpressionParser } from 'cron-parser';
 import { asyncScheduler, type Observable, type SchedulerLike } from 'rxjs';
 import { type Tick, timerGuard } from './timerGuard.js';
-import { assertInteger, assertScheduler, expectedMessage, toEpochMs } from './validate.js';
+import {
+  assertInteger,
+  assertOptions,
+  assertScheduler,
+  expectedMessage,
+  toEpochMs,
+} from './validate.js';
 
 export type { Tick } from './timerGuard.js';
 
@@ -29,6 +35,14 @@ export interface CronOptions {
   /** The only clock and timer used. Defaults to `asyncScheduler`. */
   readonly scheduler?: SchedulerLike | undefined;
 }
+
+const CRON_OPTIONS: ReadonlySet<string> = new Set<keyof CronOptions>([
+  'timezone',
+  'startAt',
+  'endAt',
+  'maxRuns',
+  'scheduler',
+]);
 
 /**
  * Thrown synchronously by {@link cron} and {@link nextCronFire} when the expression does not parse.
@@ -242,9 +256,7 @@ export function cronFireTimes(
  * ```
  */
 export function cron(expression: string, options: CronOptions = {}): Observable<Tick> {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(expectedMessage('options', 'an object', options));
-  }
+  assertOptions(options, CRON_OPTIONS);
   // Defaults in the pattern, not spread under the options: an option set to undefined is absent.
   const {
     timezone = 'UTC',

@@ -7,8 +7,8 @@ import { type Tick, timerGuard } from './timerGuard.js';
 import {
   assertFiniteAtLeast,
   assertInteger,
+  assertOptions,
   assertScheduler,
-  expectedMessage,
   toEpochMs,
 } from './validate.js';
 
@@ -29,6 +29,12 @@ export interface EveryOptions {
   readonly scheduler?: SchedulerLike | undefined;
 }
 
+const EVERY_OPTIONS: ReadonlySet<string> = new Set<keyof EveryOptions>([
+  'startAt',
+  'maxRuns',
+  'scheduler',
+]);
+
 /**
  * Emits a {@link Tick} every `ms` milliseconds. Arguments are checked when `every` is called.
  *
@@ -46,9 +52,7 @@ export interface EveryOptions {
  */
 export function every(ms: number, options: EveryOptions = {}): Observable<Tick> {
   assertFiniteAtLeast('ms', ms, 1);
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(expectedMessage('options', 'an object', options));
-  }
+  assertOptions(options, EVERY_OPTIONS);
   // Defaults in the pattern, not spread under the options: an option set to undefined is absent.
   const { startAt, maxRuns = Number.POSITIVE_INFINITY, scheduler = asyncScheduler } = options;
   assertInteger('maxRuns', maxRuns, 1, true);

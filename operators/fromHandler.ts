@@ -1,6 +1,6 @@
 import { isObservable, Observable, type Subscriber, type TeardownLogic, tap } from 'rxjs';
 import { LazySignal } from './lazySignal.js';
-import { assertFunction } from './validate.js';
+import { assertFunction, assertOptions } from './validate.js';
 
 export interface SignalContext {
   /** Aborted when the subscription ends before the handler settles. Made on first read. */
@@ -14,6 +14,10 @@ export interface FromHandlerOptions {
   /** The reason given to `signal.abort()`, read at teardown; by default an `AbortError`. */
   readonly abortReason?: () => unknown;
 }
+
+const FROM_HANDLER_OPTIONS: ReadonlySet<string> = new Set<keyof FromHandlerOptions>([
+  'abortReason',
+]);
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
@@ -44,6 +48,7 @@ export function fromHandler<R>(
   options: FromHandlerOptions = {},
 ): Observable<R> {
   assertFunction('fn', fn);
+  assertOptions(options, FROM_HANDLER_OPTIONS);
   const { abortReason } = options;
   if (abortReason !== undefined) assertFunction('abortReason', abortReason);
   return new Observable<R>((subscriber) => {

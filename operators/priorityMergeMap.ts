@@ -10,6 +10,7 @@ import {
   assertFiniteAtLeast,
   assertFunction,
   assertInteger,
+  assertOptions,
   assertScheduler,
   expectedMessage,
 } from './validate.js';
@@ -28,6 +29,15 @@ export interface PriorityMergeMapOptions<T> {
   /** The clock that `aging` reads. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
+
+const PRIORITY_MERGE_OPTIONS: ReadonlySet<string> = new Set<keyof PriorityMergeMapOptions<never>>([
+  'concurrency',
+  'priority',
+  'capacity',
+  'onOverflow',
+  'aging',
+  'scheduler',
+]);
 
 /**
  * Like `mergeMap(project, concurrency)`, but values that find every slot busy wait in a binary
@@ -55,9 +65,7 @@ export function priorityMergeMap<T, R>(
   options: PriorityMergeMapOptions<T>,
 ): OperatorFunction<T, R> {
   assertFunction('project', project);
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(expectedMessage('options', 'an object', options));
-  }
+  assertOptions(options, PRIORITY_MERGE_OPTIONS);
   const {
     concurrency,
     priority,

@@ -7,6 +7,9 @@
 /** Renders a value for an error message without throwing on symbols or cyclic objects. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
+  }
   if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
   try {
     return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
@@ -18,6 +21,7 @@ export function describeValue(value: unknown): string {
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
+  if (value instanceof Date) return 'Date';
   return typeof value;
 }
 
@@ -115,7 +119,7 @@ export function toEpochMs(name: string, value: unknown): number {
   const expectation = 'a Date or epoch milliseconds';
   if (value instanceof Date) {
     const ms = value.getTime();
-    if (Number.isNaN(ms)) throw new RangeError(expectedMessage(name, expectation, 'Invalid Date'));
+    if (Number.isNaN(ms)) throw new RangeError(expectedMessage(name, expectation, value));
     return ms;
   }
   // A number a Date cannot hold is no point in time.
@@ -147,4 +151,17 @@ export function assertKnownFields(
       ),
     );
   }
+}
+
+/** An object to read fields from: not null, and not an array, whose indices are no fields. */
+export function assertObject(name: string, value: unknown): asserts value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new TypeError(expectedMessage(name, 'an object', value));
+  }
+}
+
+/** An options object whose own fields are all in `known`; each field is named on its own. */
+export function assertOptions(value: unknown, known: ReadonlySet<string>): asserts value is object {
+  assertObject('options', value);
+  assertKnownFields(value, known, (key) => key);
 }

@@ -8,7 +8,7 @@ import {
   register,
 } from 'prom-client';
 import type { Subscription } from 'rxjs';
-import { expectedMessage } from '../operators/validate.js';
+import { assertOptions, expectedMessage } from '../operators/validate.js';
 import type { JobScheduler } from './jobScheduler.js';
 import { type JobEvent, type JobStatus, Priority } from './types.js';
 
@@ -32,6 +32,11 @@ export type UnregisterMetrics = () => void;
 const SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const METRIC_PREFIX = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const ENDED: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
+
+const COLLECT_OPTIONS: ReadonlySet<string> = new Set<keyof CollectMetricsOptions>([
+  'registry',
+  'prefix',
+]);
 
 /**
  * Registers prom-client metrics for a scheduler and keeps them current from its `events$` and
@@ -60,9 +65,7 @@ export function collectMetrics(
   scheduler: MetricsSource,
   options: CollectMetricsOptions = {},
 ): UnregisterMetrics {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(expectedMessage('options', 'an object', options));
-  }
+  assertOptions(options, COLLECT_OPTIONS);
   const { registry = register, prefix = 'rxjobs_' } = options;
   if (typeof prefix !== 'string' || (prefix !== '' && !METRIC_PREFIX.test(prefix))) {
     throw new TypeError(

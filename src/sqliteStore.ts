@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { asyncScheduler, type SchedulerLike } from 'rxjs';
-import { expectedMessage } from '../operators/validate.js';
+import { assertOptions, expectedMessage } from '../operators/validate.js';
 import { decode, encode, encodeDefinition } from './durableCodec.js';
 import { type IntakeLog, type IntakeReadBack, readIntake } from './intakeLog.js';
 import type { AcceptedJob, DurableJobStore, RecoveredJob } from './jobStore.js';
@@ -48,6 +48,12 @@ interface Statements {
 
 const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancelled']);
 
+const STORE_OPTIONS: ReadonlySet<string> = new Set<keyof SqliteStoreOptions>([
+  'path',
+  'synchronous',
+  'onWriteError',
+]);
+
 /**
  * A job store in an embedded SQLite file (WAL mode), for jobs that must survive a crash or a
  * deploy. Snapshots are served from memory. Each accepted job is on disk before `submitJob`
@@ -66,9 +72,7 @@ const TERMINAL: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'cancel
  * ```
  */
 export function sqliteStore(options: SqliteStoreOptions): DurableJobStore {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(expectedMessage('options', 'an object', options));
-  }
+  assertOptions(options, STORE_OPTIONS);
   const { path, synchronous = 'normal', onWriteError = warn } = options;
   if (typeof path !== 'string' || path.trim() === '') {
     const ErrorClass = typeof path === 'string' ? RangeError : TypeError;

@@ -1,6 +1,8 @@
 import { LONGEST_TIMER } from '../operators/jobTimeout.js';
-import { expectedMessage } from '../operators/validate.js';
+import { assertOptions, expectedMessage } from '../operators/validate.js';
 import type { StopOptions } from './types.js';
+
+const STOP_OPTIONS: ReadonlySet<string> = new Set<keyof StopOptions>(['drain', 'timeout']);
 
 /**
  * `stop()`'s options, checked, with their defaults; `timeout` defaults to the config's
@@ -10,9 +12,7 @@ export function resolveStopOptions(
   options: StopOptions,
   jobTimeout: number,
 ): { readonly drain: boolean; readonly timeout: number } {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError(expectedMessage('options', 'an object', options));
-  }
+  assertOptions(options, STOP_OPTIONS);
   const { drain = false, timeout = jobTimeout } = options;
   if (typeof drain !== 'boolean') throw new TypeError(expectedMessage('drain', 'a boolean', drain));
   // A longer sleep is handed to setTimeout, which fires it after 1 ms: no grace at all.

@@ -479,7 +479,13 @@ describe('cron', () => {
         '* * * * *',
         { endAt: new Date(Number.NaN) },
         RangeError,
-        "Expected `endAt` to be a Date or epoch milliseconds, got `'Invalid Date'` (string)",
+        'Expected `endAt` to be a Date or epoch milliseconds, got `Invalid Date` (Date)',
+      ],
+      [
+        '* * * * *',
+        { timeZone: 'Europe/Paris' },
+        TypeError,
+        "Expected `timeZone` to be left out: the fields are timezone, startAt, endAt, maxRuns, scheduler, got `'Europe/Paris'` (string)",
       ],
       [
         '* * * * *',

@@ -230,8 +230,14 @@ describe('every', () => {
       [
         { startAt: new Date(Number.NaN) },
         RangeError,
-        "Expected `startAt` to be a Date or epoch milliseconds, got `'Invalid Date'` (string)",
+        'Expected `startAt` to be a Date or epoch milliseconds, got `Invalid Date` (Date)',
       ],
+      [
+        { maxrun: 3 },
+        TypeError,
+        'Expected `maxrun` to be left out: the fields are startAt, maxRuns, scheduler, got `3` (number)',
+      ],
+      [[], TypeError, 'Expected `options` to be an object, got `[]` (array)'],
       [
         { scheduler: {} },
         TypeError,

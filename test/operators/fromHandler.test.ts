@@ -67,6 +67,18 @@ describe('fromHandler', () => {
       );
       expect(fn).not.toHaveBeenCalled();
     });
+
+    it('rejects options that are not an object, or a misspelt option', () => {
+      const fn = () => 1;
+      expect(() => fromHandler(fn, null as never)).toThrow(
+        new TypeError('Expected `options` to be an object, got `null` (null)'),
+      );
+      expect(() => fromHandler(fn, { abortreason: () => 1 } as never)).toThrow(
+        new TypeError(
+          'Expected `abortreason` to be left out: the fields are abortReason, got `[function abortreason]` (function)',
+        ),
+      );
+    });
   });
 
   describe('plain values', () => {

@@ -48,6 +48,12 @@ describe('priorityMergeMap', () => {
         'Expected `options` to be an object, got `null` (null)',
       ],
       [
+        'an option is misspelt',
+        () => priorityMergeMap(project, { concurrency: 1, priority, capasity: 10 } as never),
+        TypeError,
+        'Expected `capasity` to be left out: the fields are concurrency, priority, capacity, onOverflow, aging, scheduler, got `10` (number)',
+      ],
+      [
         'concurrency is 0',
         () => priorityMergeMap(project, { concurrency: 0, priority }),
         RangeError,

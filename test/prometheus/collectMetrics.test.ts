@@ -1,7 +1,7 @@
 // collectMetrics on a fresh Registry, scraped over loopback as Prometheus would, against
 // getMetrics() of the same scheduler. The workload runs in virtual time, so every number is
 // known; only the scrape is real I/O.
-import { Gauge, Registry } from 'prom-client';
+import { Gauge, Registry, register } from 'prom-client';
 import { map, NEVER, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -202,6 +202,17 @@ describe('collectMetrics', () => {
         "Expected `prefix` to be a metric name prefix matching [a-zA-Z_:][a-zA-Z0-9_:]*, got `'1x'` (string)",
       ),
     );
+  });
+
+  it('rejects a misspelt option, before registering anything', () => {
+    const { scheduler } = virtualScheduler();
+    const registry = new Registry();
+    const global = register.getMetricsAsArray().length;
+    expect(() => collectMetrics(scheduler, { regsitry: registry } as never)).toThrow(
+      /`regsitry` to be left out: the fields are registry, prefix/,
+    );
+    expect(register.getMetricsAsArray()).toHaveLength(global);
+    expect(registry.getMetricsAsArray()).toHaveLength(0);
   });
 
   it('rejects what is not a Registry, before registering anything', () => {

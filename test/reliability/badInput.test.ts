@@ -24,6 +24,12 @@ const badCalls: [string, Call, ErrorConstructor, RegExp][] = [
   ['listJobs(1)', (s) => s.listJobs(1 as never), TypeError, /`status`.*`1` \(number\)/],
   ['stop(null)', (s) => s.stop(null as never), TypeError, /`options`.*\(null\)/],
   ["stop({ drain: 'yes' })", (s) => s.stop({ drain: 'yes' as never }), TypeError, /`drain`.*'yes'/],
+  [
+    'stop({ timout: 0 }), a misspelt field',
+    (s) => s.stop({ timout: 0 } as never),
+    TypeError,
+    /`timout` to be left out: the fields are drain, timeout, got `0` \(number\)/,
+  ],
   ['stop({ timeout: -1 })', (s) => s.stop({ timeout: -1 }), RangeError, /`timeout`.*`-1`/],
   [
     // A longer delay is handed to setTimeout, which would fire it after 1 ms.

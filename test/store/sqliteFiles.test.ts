@@ -98,6 +98,12 @@ describe('sqliteStore files', () => {
       /`synchronous`.*'off'/,
     );
     expect(() => sqliteStore(null as never)).toThrow(TypeError);
+    // A misspelt `synchronous` would leave the store at 'normal' without a word.
+    expect(() => sqliteStore({ path: 'x.db', synchronus: 'full' } as never)).toThrow(
+      new TypeError(
+        "Expected `synchronus` to be left out: the fields are path, synchronous, onWriteError, got `'full'` (string)",
+      ),
+    );
   });
 });
 

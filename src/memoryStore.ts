@@ -105,7 +105,7 @@ export class MemoryStore implements JobStore {
    * Finished children that `retention` would push out while their batch still runs, by batch:
    * the batch's result needs their outcomes, and after a restart it reads them from here.
    */
-  readonly #held = new Map<string, { id: string; status: JobStatus }[]>();
+  readonly #held = new Map<string, string[]>();
   readonly #retention: number;
   readonly #onEvict: (id: string) => void;
   /** The record the last event was about: `queued` follows `submitted` for the same job. */
@@ -195,24 +195,32 @@ export class MemoryStore implements JobStore {
       this.#finished.set(status, ids);
     }
     ids.push(id);
-    // A batch that ends lets go of the children it held; they are the newest finished now.
+    if (ids.size > this.#retention) this.#pushOut(ids.shift());
+    // A batch that ends lets go of the children it held. They finished before everything their
+    // queues still keep, so they are the first out, not the newest in.
     const held = this.#held.get(id);
     if (held !== undefined) {
       this.#held.delete(id);
-      for (const child of held) this.#retain(child.id, child.status);
+      for (const child of held) this.#evict(child);
     }
-    if (ids.size <= this.#retention) return;
-    const oldest = ids.shift();
-    const parentId = this.#records.get(oldest)?.parentId;
+  }
+
+  /** Evicts a job that `retention` pushed out, unless its batch still runs and holds it. */
+  #pushOut(id: string): void {
+    const parentId = this.#records.get(id)?.parentId;
     const parent = parentId === undefined ? undefined : this.#records.get(parentId);
-    if (parent !== undefined && !TERMINAL.has(parent.status)) {
-      const children = this.#held.get(parent.id) ?? [];
-      children.push({ id: oldest, status });
-      this.#held.set(parent.id, children);
+    if (parent === undefined || TERMINAL.has(parent.status)) {
+      this.#evict(id);
       return;
     }
-    if (!this.#records.delete(oldest)) return;
-    if (this.#last?.id === oldest) this.#last = undefined;
-    this.#onEvict(oldest);
+    const children = this.#held.get(parent.id);
+    if (children === undefined) this.#held.set(parent.id, [id]);
+    else children.push(id);
+  }
+
+  #evict(id: string): void {
+    if (!this.#records.delete(id)) return;
+    if (this.#last?.id === id) this.#last = undefined;
+    this.#onEvict(id);
   }
 }

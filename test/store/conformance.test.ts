@@ -138,6 +138,25 @@ describe.each(kinds)('the $name store', (kind) => {
       expect(reopen().map((job) => job.id)).toEqual(['j2', 'j3', 'f2', 'f3']);
   });
 
+  it('keeps a batch, and its newest children, once it ends past `retention`', () => {
+    const { scheduler, reopen } = scenario(kind, 2, (s, flush) => {
+      void s.start();
+      s.submitJob({
+        id: 'batch',
+        name: 'all',
+        jobs: [1, 2, 3, 4, 5].map((step) => ({ id: `c${step}`, name: 'sleep', payload: step })),
+      });
+      // While it runs, the batch holds the children that retention pushes out.
+      s.submitJob({ id: 'probe', name: 'sleep', payload: 4 });
+      flush();
+    });
+    // c1..c5 end at 1..5 and the batch with c5; c4 and probe at 4. The newest two remain.
+    expect(scheduler.listJobs().map((job) => job.id)).toEqual(['batch', 'c5']);
+    expect(scheduler.getJobStatus('batch')?.result).toEqual([2, 4, 6, 8, 10]);
+    void scheduler.stop();
+    if (reopen !== undefined) expect(reopen().map((job) => job.id)).toEqual(['batch', 'c5']);
+  });
+
   it('shows after a restart exactly what it showed before', () => {
     const { scheduler, reopen } = scenario(kind, 100, (s, flush) => {
       void s.start();

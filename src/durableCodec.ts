@@ -152,9 +152,6 @@ function settingsText(definition: JobDefinition): string {
     `,"maxDelay":${encodeNumber(policy.maxDelay)}` +
     `,"backoffFactor":${encodeNumber(policy.backoffFactor)}`;
   if (policy.jitter !== undefined) policyText += `,"jitter":${quote(policy.jitter)}`;
-  if (policy.resetOnSuccess !== undefined) {
-    policyText += `,"resetOnSuccess":${policy.resetOnSuccess}`;
-  }
   const text =
     `,"timing":${encode(definition.timing)},"retryPolicy":${policyText}}` +
     `,"timeout":${encodeNumber(definition.timeout)},"overlap":${quote(definition.overlap)}` +
@@ -181,8 +178,7 @@ function samePolicy(a: StoredPolicy, b: StoredPolicy): boolean {
     a.initialDelay === b.initialDelay &&
     a.maxDelay === b.maxDelay &&
     a.backoffFactor === b.backoffFactor &&
-    a.jitter === b.jitter &&
-    a.resetOnSuccess === b.resetOnSuccess
+    a.jitter === b.jitter
   );
 }
 

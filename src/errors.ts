@@ -5,7 +5,7 @@ import type { JobStatus } from './types.js';
  *
  * @example
  * ```ts
- * handle.result.catch((error) => { if (isJobCancelledError(error)) console.log('cancelled', error.jobId); });
+ * handle.result.catch((error) => { if (error instanceof JobCancelledError) console.log('cancelled', error.jobId); });
  * ```
  */
 export class JobCancelledError extends Error {

@@ -1,17 +1,16 @@
-import type { RetryPolicy } from '../operators/retryBackoff.js';
 import {
   assertFunction,
   assertKnownFields,
   assertNonEmptyString,
   expectedMessage,
 } from '../operators/validate.js';
-import type { JobHandler, MissedRunsPolicy, OverlapPolicy } from './types.js';
+import type { JobHandler, JobRetryPolicy, MissedRunsPolicy, OverlapPolicy } from './types.js';
 
 /** Settings a defined handler gives the jobs submitted by its name, unless a job sets its own. */
 export interface HandlerDefaults {
   readonly priority?: number;
   readonly timeout?: number;
-  readonly retryPolicy?: Partial<RetryPolicy>;
+  readonly retryPolicy?: Partial<JobRetryPolicy>;
   readonly overlap?: OverlapPolicy;
   readonly missedRuns?: MissedRunsPolicy;
 }

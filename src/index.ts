@@ -22,6 +22,7 @@ export type {
   JobHandle,
   JobHandler,
   JobInput,
+  JobRetryPolicy,
   JobSnapshot,
   JobStatus,
   JobType,

@@ -273,14 +273,12 @@ export function toDefinition(
   parentId: string | undefined,
   childIds: readonly string[],
 ): JobDefinition {
-  const { maxAttempts, initialDelay, maxDelay, backoffFactor, jitter, resetOnSuccess } =
-    spec.retryPolicy;
+  const { maxAttempts, initialDelay, maxDelay, backoffFactor, jitter } = spec.retryPolicy;
   // `retryIf` is a function: it stays behind, and comes back from the handler's defaults.
   const retryPolicy: {
     -readonly [K in keyof JobDefinition['retryPolicy']]: JobDefinition['retryPolicy'][K];
   } = { maxAttempts, initialDelay, maxDelay, backoffFactor };
   if (jitter !== undefined) retryPolicy.jitter = jitter;
-  if (resetOnSuccess !== undefined) retryPolicy.resetOnSuccess = resetOnSuccess;
   // Built field by field, not with spreads, which V8 builds key by key (see toJobSpec).
   const definition: { -readonly [K in keyof JobDefinition]: JobDefinition[K] } = {
     id,
@@ -429,5 +427,16 @@ function policyOf(
     backoffFactor: DEFAULT_BACKOFF_FACTOR,
     ...Object.fromEntries(overrides),
   };
-  return validateRetryPolicy(policy, field('retryPolicy'));
+  const name = field('retryPolicy');
+  validateRetryPolicy(policy, name);
+  if ('resetOnSuccess' in policy) {
+    throw new TypeError(
+      expectedMessage(
+        `${name}.resetOnSuccess`,
+        'left out: a job counts its attempts by handler run (it is an option of retryBackoff)',
+        policy.resetOnSuccess,
+      ),
+    );
+  }
+  return policy;
 }

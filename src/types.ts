@@ -88,6 +88,12 @@ interface BivariantHandler<P, R> {
  * scheduler.submitJob({ name: 'process_data', priority: Priority.High, payload: 'user_data', handler });
  * ```
  */
+/**
+ * A job's retry policy: {@link RetryPolicy} without `resetOnSuccess`. A job counts its attempts
+ * by handler run, and a run that emits a value and then fails has still failed.
+ */
+export type JobRetryPolicy = Omit<RetryPolicy, 'resetOnSuccess'>;
+
 export interface JobInput<P = unknown, R = unknown> {
   readonly id?: string;
   readonly name: string;
@@ -98,7 +104,7 @@ export interface JobInput<P = unknown, R = unknown> {
   readonly handler?: JobHandler<P, R>;
   readonly schedule?: Schedule;
   /** Overrides the scheduler's retry settings field by field. */
-  readonly retryPolicy?: Partial<RetryPolicy>;
+  readonly retryPolicy?: Partial<JobRetryPolicy>;
   /** Per-attempt timeout in ms; defaults to the config's `jobTimeout`. */
   readonly timeout?: number;
   /** Cron and recurring jobs only. Default `'skip'`. */
@@ -219,7 +225,7 @@ export interface JobDefinition {
   readonly priority: number;
   readonly payload: unknown;
   readonly timing: Timing;
-  readonly retryPolicy: Omit<RetryPolicy, 'retryIf'>;
+  readonly retryPolicy: Omit<JobRetryPolicy, 'retryIf'>;
   readonly timeout: number;
   readonly overlap: OverlapPolicy;
   readonly missedRuns: MissedRunsPolicy;

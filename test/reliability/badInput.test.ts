@@ -147,6 +147,19 @@ const badCalls: [string, Call, ErrorConstructor, RegExp][] = [
     /`retryPolicy.maxAttempt`.*`5` \(number\)/,
   ],
   [
+    // It would count attempts from 1 again after a value, yet a job's attempt fails as a whole.
+    "a retry policy's resetOnSuccess, which no job reads",
+    (s) => s.submitJob({ name: 'x', handler, retryPolicy: { resetOnSuccess: true } as never }),
+    TypeError,
+    /`retryPolicy.resetOnSuccess` to be left out: a job counts its attempts by handler run.*`true` \(boolean\)/,
+  ],
+  [
+    'resetOnSuccess in the retry policy of define() defaults',
+    (s) => s.define('f', handler, { retryPolicy: { resetOnSuccess: false } as never }),
+    TypeError,
+    /`defaults.retryPolicy.resetOnSuccess` to be left out/,
+  ],
+  [
     'a misspelt schedule field',
     (s) =>
       s.submitJob({

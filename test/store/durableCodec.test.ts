@@ -52,7 +52,6 @@ const definition: fc.Arbitrary<JobDefinition> = fc.record(
         maxDelay: anyNumber,
         backoffFactor: anyNumber,
         jitter: fc.constantFrom('none', 'full', 'equal' as const),
-        resetOnSuccess: fc.boolean(),
       },
       { requiredKeys: ['maxAttempts', 'initialDelay', 'maxDelay', 'backoffFactor'] },
     ),

@@ -146,6 +146,8 @@ export class MemoryStore implements JobStore {
         record.startedAt = event.at;
         break;
       case 'retrying':
+        // A record shows the last outcome alone: an earlier run's result goes with this error.
+        record.result = ABSENT;
         record.error = event.error;
         record.nextRunAt = event.retryAt;
         break;
@@ -155,10 +157,12 @@ export class MemoryStore implements JobStore {
         record.finishedAt = event.at;
         break;
       case 'failed':
+        record.result = ABSENT;
         record.error = event.error;
         record.finishedAt = event.at;
         break;
       case 'cancelled':
+        record.result = ABSENT;
         record.error = event.error;
         record.finishedAt = event.at;
         record.nextRunAt = undefined;
@@ -168,8 +172,14 @@ export class MemoryStore implements JobStore {
         record.nextRunAt = event.nextRunAt;
         if (event.final) {
           record.finishedAt = event.at;
-          if ('result' in event) record.result = event.result;
-          if ('error' in event) record.error = event.error;
+          if ('result' in event) {
+            record.result = event.result;
+            record.error = ABSENT;
+          }
+          if ('error' in event) {
+            record.result = ABSENT;
+            record.error = event.error;
+          }
         }
         break;
     }

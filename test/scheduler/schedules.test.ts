@@ -106,6 +106,34 @@ describe('JobScheduler cron and recurring jobs', () => {
     });
   });
 
+  it("shows only the last run's outcome: a result, or an error, never both", () => {
+    inVirtualTime({ enableRetry: false }, ({ scheduler, testScheduler, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'alternating',
+        name: 'alternating',
+        schedule: { type: 'interval', every: 10, maxRuns: 3 },
+        handler: (_payload, { run }) => {
+          if (run === 2) throw new Error(`run ${run} failed`);
+          return `run ${run}`;
+        },
+      });
+      const seen: unknown[] = [];
+      for (const at of [15, 25, 35]) {
+        testScheduler.schedule(() => {
+          const { result, error } = scheduler.getJobStatus('alternating') ?? {};
+          seen.push([result, (error as Error | undefined)?.message]);
+        }, at);
+      }
+      flush();
+      expect(seen).toEqual([
+        ['run 1', undefined],
+        [undefined, 'run 2 failed'],
+        ['run 3', undefined],
+      ]);
+    });
+  });
+
   it('starts an interval at startTime when given', () => {
     inVirtualTime({}, ({ scheduler, log, work, flush }) => {
       void scheduler.start();

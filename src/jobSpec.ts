@@ -420,12 +420,19 @@ function policyOf(
   config: ResolvedConfig,
   field: (name: string) => string,
 ): RetryPolicy {
+  const fields: Partial<RetryPolicy> = Object.fromEntries(overrides);
+  const initialDelay = fields.initialDelay ?? config.retryDelay;
   const policy: RetryPolicy = {
     maxAttempts: config.enableRetry ? config.retryAttempts : 1,
     initialDelay: config.retryDelay,
-    maxDelay: Math.max(DEFAULT_MAX_RETRY_DELAY, config.retryDelay),
+    // The default cap follows the first delay, the job's own as much as `retryDelay`: a job's
+    // `initialDelay: 60_000` alone must not come out as 30 s. (A bad one is named below.)
+    maxDelay: Math.max(
+      DEFAULT_MAX_RETRY_DELAY,
+      typeof initialDelay === 'number' ? initialDelay : 0,
+    ),
     backoffFactor: DEFAULT_BACKOFF_FACTOR,
-    ...Object.fromEntries(overrides),
+    ...fields,
   };
   const name = field('retryPolicy');
   validateRetryPolicy(policy, name);

@@ -87,6 +87,33 @@ describe('JobScheduler retries', () => {
     });
   });
 
+  it("caps a job's backoff at 30 s, or at its own initialDelay when that is longer", () => {
+    inVirtualTime({}, ({ scheduler, events, flush }) => {
+      void scheduler.start();
+      const fail = () => throwError(() => new Error('down'));
+      scheduler.submitJob({
+        id: 'slow',
+        name: 'slow',
+        retryPolicy: { maxAttempts: 3, initialDelay: 60_000 },
+        handler: fail,
+      });
+      scheduler.submitJob({
+        id: 'fast',
+        name: 'fast',
+        retryPolicy: { maxAttempts: 4, initialDelay: 20_000 },
+        handler: fail,
+      });
+      flush();
+      const waits = (id: string) =>
+        events
+          .filter((event) => event.jobId === id && event.type === 'retrying')
+          .map((event) => (event.retryAt as number) - event.at);
+      expect(waits('slow')).toEqual([60_000, 60_000]);
+      expect(waits('fast')).toEqual([20_000, 30_000, 30_000]);
+      expect(scheduler.getJobStatus('slow')?.status).toBe('failed');
+    });
+  });
+
   it('frees the worker while a job waits out its backoff', () => {
     inVirtualTime({ maxWorkers: 1 }, ({ scheduler, log, work, flush }) => {
       void scheduler.start();

@@ -169,6 +169,7 @@ export class JobScheduler {
         next: (event) => this.#jobs.emit(event),
         error: (error) => this.#events.error(error),
       });
+    this.#metrics.begin(this.#scheduler.now());
     if (metricsInterval !== Number.POSITIVE_INFINITY) {
       this.#metricsTimer = every(metricsInterval, { scheduler: this.#scheduler }).subscribe(() =>
         this.#publishMetrics(),

@@ -79,6 +79,12 @@ export class MetricsFold {
     }
   }
 
+  /** Opens the first metrics interval, at start(): the time before it ran nothing. */
+  begin(now: number): void {
+    this.#lastTickAt = now;
+    this.#finishedAtLastTick = this.#completedRuns + this.#failedRuns;
+  }
+
   /** Closes a metrics interval: throughput is the runs finished since the last one, per second. */
   tick(now: number): void {
     const finished = this.#completedRuns + this.#failedRuns;

@@ -71,6 +71,25 @@ describe('JobScheduler metrics', () => {
     );
   });
 
+  it('divides the first throughput by the time since start(), not since construction', () => {
+    inVirtualTime(
+      { metricsInterval: 1000, maxWorkers: 10 },
+      ({ scheduler, work, testScheduler, flush }) => {
+        const snapshots: SchedulerMetrics[] = [];
+        scheduler.metrics$.subscribe((metrics) => snapshots.push(metrics));
+        testScheduler.schedule(() => {
+          void scheduler.start();
+          for (let i = 0; i < 10; i++)
+            scheduler.submitJob({ name: `job${i}`, handler: work(10, i) });
+        }, 9000);
+        testScheduler.schedule(() => void scheduler.stop(), 10_500);
+        flush();
+        // The first interval runs from start() at 9 s to 10 s.
+        expect(snapshots.map((metrics) => metrics.throughput)).toEqual([10, 0]);
+      },
+    );
+  });
+
   it('keeps `retention` finished jobs per status while metrics count them all', () => {
     inVirtualTime({ retention: 2, enableRetry: false }, ({ scheduler, work, flush }) => {
       void scheduler.start();

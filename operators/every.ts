@@ -62,13 +62,17 @@ export function every(ms: number, options: EveryOptions = {}): Observable<Tick> 
   return timerGuard(
     (now) => {
       const origin = startMs === undefined ? now + ms : Math.max(startMs, now);
-      const after = (time: number): number => {
-        const point = origin + (Math.floor((time - origin) / ms) + 1) * ms;
-        // Floating-point division can land one step short on a grid point itself.
-        return point > time ? point : point + ms;
-      };
-      return { first: origin, after };
+      return { first: origin, after: gridAfter(origin, ms) };
     },
     { scheduler, maxRuns, endAt: Number.POSITIVE_INFINITY },
   );
+}
+
+/** The first point strictly after a time, on the grid of `ms` steps through `origin`. */
+export function gridAfter(origin: number, ms: number): (time: number) => number {
+  return (time) => {
+    const point = origin + (Math.floor((time - origin) / ms) + 1) * ms;
+    // Floating-point division can land one step short on a grid point itself.
+    return point > time ? point : point + ms;
+  };
 }

@@ -1,7 +1,8 @@
 import type { SchedulerLike } from 'rxjs';
 import { at } from '../operators/at.js';
 import { cron, cronFireTimes } from '../operators/cron.js';
-import { every } from '../operators/every.js';
+import { every, gridAfter } from '../operators/every.js';
+import type { Tick } from '../operators/timerGuard.js';
 import type { LiveJob } from './liveJob.js';
 
 /** How a job recovered from a durable store picks up its schedule. */
@@ -54,7 +55,7 @@ export function armRuns(job: LiveJob, hooks: RunSourceHooks, resume?: ResumeOpti
       if (resume?.missedFireAt !== undefined) hooks.fire(job, job.runs + 1, next(scheduler.now()));
       const firstRun = job.runs + 1;
       job.source = cron(timing.cronExpr, { timezone: timing.timezone, scheduler }).subscribe({
-        next: (tick) => hooks.fire(job, firstRun + tick.index, next(tick.scheduledAt)),
+        next: (tick) => hooks.fire(job, firstRun + tick.index, fireAfter(tick, next)),
         complete: sourceDone,
       });
       return;
@@ -85,11 +86,21 @@ export function armRuns(job: LiveJob, hooks: RunSourceHooks, resume?: ResumeOpti
       job.source = every(period, options).subscribe({
         next: (tick) => {
           const run = firstRun + tick.index;
-          hooks.fire(job, run, run < maxRuns ? tick.scheduledAt + period : undefined);
+          const nextRunAt = fireAfter(tick, gridAfter(tick.scheduledAt, period));
+          hooks.fire(job, run, run < maxRuns ? nextRunAt : undefined);
         },
         complete: sourceDone,
       });
       return;
     }
   }
+}
+
+/**
+ * The fire after `tick`, as `timerGuard` picks it: after a late wake (a blocked event loop, a
+ * suspended laptop) the fire times it overslept are passed over, not owed.
+ */
+function fireAfter(tick: Tick, after: (time: number) => number | undefined): number | undefined {
+  const next = after(tick.scheduledAt);
+  return next !== undefined && next <= tick.firedAt ? after(tick.firedAt) : next;
 }

@@ -1,5 +1,7 @@
+import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { QueueFullError } from '../../src/index.js';
+import { type JobEvent, JobScheduler, QueueFullError } from '../../src/index.js';
+import { ClockScheduler } from '../helpers/epochScheduler.js';
 import { inVirtualTime, only } from '../helpers/virtualTime.js';
 
 describe('JobScheduler scheduled jobs', () => {
@@ -80,6 +82,40 @@ describe('JobScheduler cron and recurring jobs', () => {
       expect(scheduler.getJobStatus(job.id)?.status).toBe('cancelled');
     });
   });
+
+  it.each([
+    ['recurring', { type: 'interval', every: 100 }, 300, 1400],
+    ['cron', { type: 'cron', cronExpr: '* * * * * *' }, 3000, 5000],
+  ] as const)(
+    'gives a %s job the next real fire as nextRunAt after the clock jumps ahead',
+    (_kind, schedule, firstLate, expectedNext) => {
+      const testScheduler = new TestScheduler((actual, expected) =>
+        expect(actual).toEqual(expected),
+      );
+      testScheduler.run(() => {
+        // The wall clock jumps 1,000 ms ahead (a suspend, a blocked loop) just before a fire.
+        const clock = new ClockScheduler(testScheduler, {
+          offset: (frame) => (frame >= firstLate - 50 ? 1000 : 0),
+        });
+        const scheduler = new JobScheduler({
+          scheduler: clock,
+          metricsInterval: Number.POSITIVE_INFINITY,
+        });
+        const queued: JobEvent[] = [];
+        scheduler.events$.subscribe((event) => {
+          if (event.type === 'queued') queued.push(event);
+        });
+        void scheduler.start();
+        scheduler.submitJob({ id: 'job', name: 'job', schedule, handler: () => 'done' });
+        testScheduler.schedule(() => void scheduler.stop(), firstLate + 2000);
+        testScheduler.flush();
+        const late = queued.find((event) => event.at >= firstLate + 1000);
+        // The fire the wake stands for is late; the one it names next is not in the past.
+        expect(late?.nextRunAt).toBe(expectedNext);
+        expect(late?.nextRunAt).toBeGreaterThan(late?.at as number);
+      });
+    },
+  );
 
   it('emits an outcome event for each run, carrying its run number', () => {
     inVirtualTime({}, ({ scheduler, events, work, flush }) => {

@@ -181,7 +181,9 @@ class PriorityMergeEngine<T, R> implements Sink<R> {
       const ErrorClass = typeof level === 'number' ? RangeError : TypeError;
       throw new ErrorClass(expectedMessage('priority(value)', 'a number, not NaN', level));
     }
-    return aging > 0 ? level - (scheduler.now() - this.#start) / aging : level;
+    // In ms rather than levels (`level - waited / aging`, scaled by `aging`): whole priorities,
+    // aging and times then compare exactly, and a tie stays a tie, broken FIFO.
+    return aging > 0 ? level * aging - (scheduler.now() - this.#start) : level;
   }
 
   #startInner(value: T): void {

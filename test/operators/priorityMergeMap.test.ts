@@ -436,6 +436,32 @@ describe('priorityMergeMap', () => {
     );
 
     it(
+      'keeps FIFO for a tie that dividing by `aging` would round apart',
+      marbles((m) => {
+        // At 292, b is 1 + 162/100 and c is 2 + 62/100: equal, and b came first. As
+        // `priority - queuedAt / aging`, b's key is 1 - 1.3 and c's 2 - 2.3, which differ in
+        // the last bit of a double.
+        const source = m.hot('a 129ms b 99ms c');
+        const expected = '    292ms (abc)   ';
+        const levels: Record<string, number> = { a: 0, b: 1, c: 2 };
+
+        const result = source.pipe(
+          priorityMergeMap(
+            (value) => (value === 'a' ? timer(292, m.scheduler).pipe(map(() => value)) : of(value)),
+            {
+              concurrency: 1,
+              priority: (value) => levels[value] as number,
+              aging: 100,
+              scheduler: m.scheduler,
+            },
+          ),
+        );
+
+        m.expect(result).toBeObservable(expected);
+      }),
+    );
+
+    it(
       'every `aging` ms of waiting counts as one level: two levels behind and 4 ms earlier is a tie, FIFO',
       marbles((m) => {
         const source = m.hot('-ab---c----|          ');

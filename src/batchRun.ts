@@ -3,7 +3,7 @@ import { type BatchChildOutcome, BatchError } from './errors.js';
 import type { LiveJob } from './liveJob.js';
 
 export interface BatchHooks {
-  /** Queue a child whose turn has come (or cancel it, when the scheduler is stopping). */
+  /** Queue a child whose turn has come. */
   startChild(child: LiveJob): void;
   /** Every child has settled: the results in input order, or a BatchError. */
   finish(ok: boolean, value: unknown): void;
@@ -41,19 +41,18 @@ export function runBatch(batch: LiveJob, hooks: BatchHooks): void {
     if (feeding || feed.closed) return;
     feeding = true;
     try {
-      while (
-        !feed.closed &&
-        inFlight < concurrency &&
-        nextIndex < children.length &&
-        hooks.mayFeed()
-      ) {
-        const index = nextIndex++;
+      while (!feed.closed && inFlight < concurrency && nextIndex < children.length) {
+        const index = nextIndex;
         const child = children[index] as LiveJob;
-        // Cancelled before its turn (cancelJob, or a stop): it must neither run nor hold the batch.
+        // Cancelled before its turn (cancelJob, or a stop): it must neither run nor hold the
+        // batch, even while no child may be fed.
         if (child.ended) {
+          nextIndex += 1;
           outcomes[index] = endedOutcome(child);
           continue;
         }
+        if (!hooks.mayFeed()) break;
+        nextIndex += 1;
         inFlight += 1;
         child.onSettled = (outcome) => settled(index, outcome);
         // Resumed after a restart while queued, running or retrying: it is under way already.

@@ -30,8 +30,10 @@ export interface LifecycleContext {
   readonly events: Subject<JobEvent>;
   /** False once stop() has begun: a failed attempt then fails for good instead of retrying. */
   running(): boolean;
-  /** True while stop() without drain is in progress: a batch child about to start is cancelled. */
+  /** True while stop() without drain is in progress. */
   cancellingAll(): boolean;
+  /** True once stop() has begun: a batch feeds no more children. */
+  stopping(): boolean;
   /**
    * True while stop() is in progress with a durable store: jobs are left unfinished in it for
    * the next start(), not cancelled, and a retry is written but not armed.
@@ -400,14 +402,10 @@ export class JobLifecycle {
   runBatch(batch: LiveJob): void {
     this.#activeBatches += 1;
     runBatch(batch, {
-      startChild: (child) => {
-        if (this.#context.cancellingAll()) {
-          this.cancel(child, new JobCancelledError(child.id, 'stop() was called'));
-        } else {
-          this.enqueue(child, 1, 1);
-        }
-      },
-      mayFeed: () => !this.#context.keeping(),
+      startChild: (child) => this.enqueue(child, 1, 1),
+      // Once stop() has begun, a child not fed yet waits as a scheduled job does: a stop ends
+      // it, or a durable store keeps it.
+      mayFeed: () => !this.#context.stopping(),
       finish: (ok, value) => {
         this.#activeBatches -= 1;
         batch.source = undefined;
@@ -465,11 +463,8 @@ export class JobLifecycle {
   windDown(job: LiveJob, drain: boolean): void {
     const why = 'stop() was called';
     if (job.spec.type === 'batch') {
-      if (drain) return;
-      for (const child of job.children) {
-        if (!child.ended && child.runningCount === 0)
-          this.cancel(child, new JobCancelledError(child.id, why));
-      }
+      // Its children as single jobs: a child in backoff or not fed yet has nothing queued.
+      for (const child of job.children) if (!child.ended) this.windDown(child, drain);
       return;
     }
     if (job.runningCount === 0 && (!drain || job.queuedCount === 0)) {

@@ -134,6 +134,7 @@ export class JobScheduler {
       events: this.#events,
       running: () => this.#state === 'running',
       cancellingAll: () => this.#state === 'stopping' && !this.#draining,
+      stopping: () => this.#state === 'stopping' || this.#state === 'stopped',
       keeping: () => this.#state === 'stopping' && isDurable(this.#store),
       dispatch: (run) => {
         if (this.#state === 'idle') this.#waitingForStart.push(run);

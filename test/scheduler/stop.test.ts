@@ -1,3 +1,4 @@
+import { map, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { SchedulerMetrics, StopReport } from '../../src/index.js';
 import { JobCancelledError, SchedulerStoppedError } from '../../src/index.js';
@@ -44,6 +45,41 @@ describe('JobScheduler.stop', () => {
       void scheduler.stop({ drain: true });
       flush();
       expect(only(log, 'completed')).toEqual(['10:a', '20:b', '30:c']);
+    });
+  });
+
+  it("with drain: treats a batch's children as it treats single jobs", () => {
+    inVirtualTime({ maxWorkers: 4 }, ({ scheduler, log, work, testScheduler, flush }) => {
+      void scheduler.start();
+      const failOnce = (_payload: unknown, { attempt }: { attempt: number }) =>
+        attempt === 1
+          ? timer(5, testScheduler).pipe(
+              map(() => {
+                throw new Error('first attempt fails');
+              }),
+            )
+          : work(5, 'ok')();
+      const retryPolicy = { maxAttempts: 3, initialDelay: 1000 };
+      scheduler.submitJob({ id: 'solo', name: 'solo', handler: failOnce, retryPolicy });
+      const batch = scheduler.submitJob({
+        id: 'batch',
+        name: 'batch',
+        concurrency: 2,
+        jobs: [
+          { id: 'retrying', name: 'retrying', handler: failOnce, retryPolicy },
+          { id: 'running', name: 'running', handler: work(20, 'done') },
+          { id: 'unfed', name: 'unfed', handler: work(1, 'never') },
+        ],
+      });
+      batch.result.catch(() => {});
+      testScheduler.schedule(() => void scheduler.stop({ drain: true, timeout: 5000 }), 10);
+      flush();
+      // A backoff waits on time and a child not fed yet waits its turn: neither is queued, so
+      // both end at once, as the single job's backoff does; the running child finishes.
+      expect(only(log, 'cancelled')).toEqual(['10:solo', '10:retrying', '10:unfed']);
+      expect(only(log, 'completed')).toEqual(['20:running']);
+      expect(only(log, 'failed')).toEqual(['20:batch']);
+      expect(testScheduler.now()).toBe(20);
     });
   });
 

@@ -137,7 +137,10 @@ export interface JobHandle<R = unknown> {
   cancel(): boolean;
 }
 
-/** A copy of a job's state at the moment it was asked for. */
+/**
+ * A job's state at the moment it was asked for, in an object of its own. `result` and `error`
+ * are the values themselves, not deep copies: treat them as read-only.
+ */
 export interface JobSnapshot {
   readonly id: string;
   readonly name: string;

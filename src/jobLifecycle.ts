@@ -64,6 +64,8 @@ export class JobLifecycle {
   /** Ids of batch children not announced yet: a subscriber may submit while a batch is. */
   #announcing: ReadonlySet<string> = NO_ANNOUNCING;
   #queuedRuns = 0;
+  /** Runs held back by `overlap: 'queue'`: they wait too, and take room in the queue. */
+  #deferredRuns = 0;
   #activeBatches = 0;
   /** A stop's deadline passed and its attempts were interrupted: nothing more may start. */
   #deadlinePassed = false;
@@ -248,13 +250,15 @@ export class JobLifecycle {
     // Known before the run is queued, so that run's own outcome can be the job's final event.
     if (nextRunAt === undefined) job.sourceDone = true;
     const busy = job.busy || job.deferredCount > 0;
-    const full = this.#queuedRuns >= this.#context.config.queueSize;
+    const full = this.#queuedRuns + this.#deferredRuns >= this.#context.config.queueSize;
     if ((busy && job.spec.overlap === 'skip') || full) {
       this.#skip(job, run, full ? 'queue-full' : 'overlap', nextRunAt);
       return;
     }
-    if (busy && job.spec.overlap === 'queue') job.deferRun(run);
-    else this.enqueue(job, run, 1);
+    if (busy && job.spec.overlap === 'queue') {
+      job.deferRun(run);
+      this.#deferredRuns += 1;
+    } else this.enqueue(job, run, 1);
   }
 
   enqueue(job: LiveJob, run: number, attempt: number): void {
@@ -340,6 +344,7 @@ export class JobLifecycle {
     // A run held back by `overlap: 'queue'` takes this one's place in the queue, once this
     // run's end is out: queued before it, it could start, and be seen to, before this run ended.
     const deferred = job.takeDeferredRun();
+    if (deferred !== undefined) this.#deferredRuns -= 1;
     const final =
       job.sourceDone && !job.busy && deferred === undefined && job.keptStatus === undefined;
     if (final)
@@ -451,7 +456,7 @@ export class JobLifecycle {
 
   /** Stops everything that would make or run another attempt of the job, except running ones. */
   #stopRuns(job: LiveJob): void {
-    job.stopTimers();
+    this.#deferredRuns -= job.stopTimers();
     this.#queuedRuns -= job.dropQueued().length;
   }
 
@@ -471,7 +476,7 @@ export class JobLifecycle {
       this.cancel(job, new JobCancelledError(job.id, why));
       return;
     }
-    job.stopTimers();
+    this.#deferredRuns -= job.stopTimers();
     if (!drain) this.#queuedRuns -= job.dropQueued().length;
   }
 

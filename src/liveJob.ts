@@ -223,11 +223,16 @@ export class LiveJob {
     return this.#rare?.keptStatus ?? 'pending';
   }
 
-  /** No further fire, retry or held run: the runs in flight are the job's last. */
-  stopTimers(): void {
+  /**
+   * No further fire, retry or held run: the runs in flight are the job's last. Returns how many
+   * held runs it dropped.
+   */
+  stopTimers(): number {
     this.sourceDone = true;
     this.releaseTimers();
+    const dropped = this.deferredCount;
     if (this.#rare !== undefined) this.#rare.deferredRuns = undefined;
+    return dropped;
   }
 
   /**

@@ -212,6 +212,32 @@ describe('JobScheduler cron and recurring jobs', () => {
     });
   });
 
+  it("counts runs held by overlap: 'queue' against queueSize, and skips fires beyond it", () => {
+    inVirtualTime({ queueSize: 3 }, ({ scheduler, events, log, work, flush }) => {
+      void scheduler.start();
+      // Each run takes 25 ms and a fire comes every 10: held runs would pile up without bound.
+      scheduler.submitJob({
+        id: 'slow',
+        name: 'slow',
+        overlap: 'queue',
+        schedule: { type: 'interval', every: 10, maxRuns: 30 },
+        handler: work(25, 1),
+      });
+      flush();
+      const skips = events.filter((event) => event.type === 'skipped');
+      expect(skips.length).toBeGreaterThan(0);
+      expect(skips.every((event) => event.reason === 'queue-full')).toBe(true);
+      expect(scheduler.getMetrics().skippedRuns).toBe(skips.length);
+      // Three runs at most wait behind the one running, so none starts more than 3 runs late.
+      for (const line of only(log, 'started')) {
+        const at = Number(line.split(':')[0]);
+        const started = events.find((event) => event.type === 'started' && event.at === at);
+        expect(at - (started?.run ?? 0) * 10).toBeLessThanOrEqual(3 * 25 + 25);
+      }
+      expect(only(log, 'started').length + skips.length).toBe(30);
+    });
+  });
+
   it("emits a run's end before the held run it lets in with overlap: 'queue'", () => {
     inVirtualTime({}, ({ scheduler, log, work, testScheduler, flush }) => {
       void scheduler.start();

@@ -9,7 +9,10 @@ import {
 import type { JobStore } from './jobStore.js';
 import type { SchedulerConfig } from './types.js';
 
-export type ResolvedConfig = Required<Omit<SchedulerConfig, 'store'>> & {
+/** Every field filled in: an option given as `undefined` takes its default. */
+export type ResolvedConfig = {
+  readonly [K in Exclude<keyof SchedulerConfig, 'store'>]-?: Exclude<SchedulerConfig[K], undefined>;
+} & {
   readonly scheduler: SchedulerLike;
   readonly store: JobStore | undefined;
 };
@@ -87,6 +90,6 @@ export function resolveConfig(config: SchedulerConfig = {}): ResolvedConfig {
 }
 
 /** `{ maxWorkers: undefined }` means "the default", as it would for a left-out field. */
-function definedFields(config: SchedulerConfig): SchedulerConfig {
+function definedFields(config: SchedulerConfig): Partial<ResolvedConfig> {
   return Object.fromEntries(Object.entries(config).filter(([, value]) => value !== undefined));
 }

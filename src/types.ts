@@ -269,40 +269,40 @@ export interface SchedulerMetrics {
 
 export interface SchedulerConfig {
   /** Handlers that may run at once. Default 4. */
-  readonly maxWorkers?: number;
+  readonly maxWorkers?: number | undefined;
   /** Runs that may wait for a worker; a submission beyond it throws `QueueFullError`. Default 100. */
-  readonly queueSize?: number;
+  readonly queueSize?: number | undefined;
   /** False dispatches in submission order. Default true. */
-  readonly enablePriority?: boolean;
+  readonly enablePriority?: boolean | undefined;
   /**
    * Anti-starvation: every `aging` ms a run has waited counts as one priority level, so a steady
    * stream of high-priority jobs cannot hold a low one back for ever. Default 0 (off).
    */
-  readonly aging?: number;
+  readonly aging?: number | undefined;
   /** False gives one attempt unless a job's own `retryPolicy` says otherwise. Default true. */
-  readonly enableRetry?: boolean;
+  readonly enableRetry?: boolean | undefined;
   /** Total attempts, the first included. Default 3. */
-  readonly retryAttempts?: number;
+  readonly retryAttempts?: number | undefined;
   /** The first retry's delay in ms. Default 1000. */
-  readonly retryDelay?: number;
+  readonly retryDelay?: number | undefined;
   /** Per-attempt timeout in ms. Default 30000. */
-  readonly jobTimeout?: number;
+  readonly jobTimeout?: number | undefined;
   /** How often `metrics$` emits, in ms of scheduler time. Default 10000. */
-  readonly metricsInterval?: number;
+  readonly metricsInterval?: number | undefined;
   /** False makes submitting a cron job throw. Default true. */
-  readonly enableCron?: boolean;
+  readonly enableCron?: boolean | undefined;
   /**
    * Finished jobs kept per terminal status, oldest evicted first; a batch's finished children
    * stay until the batch ends, as its result needs them. Default 1000.
    */
-  readonly retention?: number;
+  readonly retention?: number | undefined;
   /** Where time comes from. Default `asyncScheduler`; a TestScheduler runs it in virtual time. */
-  readonly scheduler?: SchedulerLike;
+  readonly scheduler?: SchedulerLike | undefined;
   /**
    * Where jobs are kept. Default: in memory. `sqliteStore({ path })` from `rxjobs/sqlite` keeps
    * them in a file, so a restart recovers every unfinished job.
    */
-  readonly store?: JobStore;
+  readonly store?: JobStore | undefined;
 }
 
 export interface StopOptions {

@@ -17,18 +17,16 @@ export interface JobPlan {
 }
 
 export interface WorkloadPlan {
-  readonly config: Required<
-    Pick<
-      SchedulerConfig,
+  readonly config: {
+    readonly [K in
       | 'maxWorkers'
       | 'queueSize'
       | 'retryAttempts'
       | 'retryDelay'
       | 'jobTimeout'
       | 'enablePriority'
-      | 'aging'
-    >
-  >;
+      | 'aging']-?: NonNullable<SchedulerConfig[K]>;
+  };
   readonly jobs: readonly JobPlan[];
   readonly stopAt: number;
   readonly drain: boolean;

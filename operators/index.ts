@@ -7,7 +7,7 @@ export {
 } from './cron.js';
 export type { EveryOptions } from './every.js';
 export { every } from './every.js';
-export type { SignalHandler } from './fromHandler.js';
+export type { FromHandlerOptions, SignalContext, SignalHandler } from './fromHandler.js';
 export { fromHandler } from './fromHandler.js';
 export { isJobTimeoutError, JobTimeoutError, jobTimeout } from './jobTimeout.js';
 export type { PriorityMergeMapOptions } from './priorityMergeMap.js';

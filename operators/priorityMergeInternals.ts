@@ -64,9 +64,13 @@ class ChainedSubscriber<T> extends Subscription implements Observer<T> {
     if (this.#stopped || this.closed) return;
     this.#stopped = true;
     // Torn down before the sink hears, as mergeMap's inner is: the sink starts the next inner
-    // at once, and two must not hold their resources together with one slot between them.
-    this.unsubscribe();
-    this.#sink.complete();
+    // at once, and two must not hold their resources together with one slot between them. A
+    // teardown that throws must still free the slot.
+    try {
+      this.unsubscribe();
+    } finally {
+      this.#sink.complete();
+    }
   }
 }
 
@@ -181,9 +185,21 @@ class PriorityMergeEngine<T, R> implements Sink<R> {
       const ErrorClass = typeof level === 'number' ? RangeError : TypeError;
       throw new ErrorClass(expectedMessage('priority(value)', 'a number, not NaN', level));
     }
+    if (aging === 0) return level;
     // In ms rather than levels (`level - waited / aging`, scaled by `aging`): whole priorities,
     // aging and times then compare exactly, and a tie stays a tie, broken FIFO.
-    return aging > 0 ? level * aging - (scheduler.now() - this.#start) : level;
+    const scaled = level * aging;
+    // A finite level past about 1e308 / aging would overflow and tie with every other such one.
+    if (Number.isFinite(level) && !Number.isFinite(scaled)) {
+      throw new RangeError(
+        expectedMessage(
+          'priority(value)',
+          `a number whose product with aging (${aging}) is finite`,
+          level,
+        ),
+      );
+    }
+    return scaled - (scheduler.now() - this.#start);
   }
 
   #startInner(value: T): void {

@@ -1,4 +1,4 @@
-import { Observable } from 'rxjs';
+import { config, Observable } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Priority } from '../../src/index.js';
 import { inVirtualTime, only } from '../helpers/virtualTime.js';
@@ -39,6 +39,34 @@ describe('JobScheduler dispatch', () => {
       flush();
       expect(log).toEqual(['open a', 'close a', 'open b', 'close b', 'open c', 'close c']);
     });
+  });
+
+  it('frees the worker of a handler whose teardown throws', () => {
+    const reported: unknown[] = [];
+    const before = config.onUnhandledError;
+    config.onUnhandledError = (error) => reported.push(error);
+    try {
+      inVirtualTime({ maxWorkers: 1 }, ({ scheduler, log, testScheduler, flush }) => {
+        void scheduler.start();
+        scheduler.submitJob({
+          name: 'a',
+          handler: () =>
+            new Observable<string>((subscriber) => {
+              const done = testScheduler.schedule(() => subscriber.complete(), 10);
+              return () => {
+                done.unsubscribe();
+                throw new Error('teardown failed');
+              };
+            }),
+        });
+        scheduler.submitJob({ name: 'b', handler: () => 'b' });
+        flush();
+        expect(only(log, 'completed')).toEqual(['10:a', '10:b']);
+      });
+    } finally {
+      config.onUnhandledError = before;
+    }
+    expect(reported).toHaveLength(1);
   });
 
   it('starts the highest priority first when a worker frees, FIFO among equals', () => {

@@ -463,8 +463,13 @@ export class JobLifecycle {
   windDown(job: LiveJob, drain: boolean): void {
     const why = 'stop() was called';
     if (job.spec.type === 'batch') {
-      // Its children as single jobs: a child in backoff or not fed yet has nothing queued.
-      for (const child of job.children) if (!child.ended) this.windDown(child, drain);
+      // Its children as single jobs: a child in backoff or not fed yet has nothing queued. Last
+      // first: those not fed yet (the tail) must have ended before a fed one settles and its
+      // feed, which feeds no more while stopping, runs past them for the last time.
+      for (let index = job.children.length - 1; index >= 0; index--) {
+        const child = job.children[index] as LiveJob;
+        if (!child.ended) this.windDown(child, drain);
+      }
       return;
     }
     if (job.runningCount === 0 && (!drain || job.queuedCount === 0)) {

@@ -1,4 +1,4 @@
-import { map, timer } from 'rxjs';
+import { map, throwError, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { SchedulerMetrics, StopReport } from '../../src/index.js';
 import { JobCancelledError, SchedulerStoppedError } from '../../src/index.js';
@@ -76,12 +76,41 @@ describe('JobScheduler.stop', () => {
       flush();
       // A backoff waits on time and a child not fed yet waits its turn: neither is queued, so
       // both end at once, as the single job's backoff does; the running child finishes.
-      expect(only(log, 'cancelled')).toEqual(['10:solo', '10:retrying', '10:unfed']);
+      expect(only(log, 'cancelled')).toEqual(['10:solo', '10:unfed', '10:retrying']);
       expect(only(log, 'completed')).toEqual(['20:running']);
       expect(only(log, 'failed')).toEqual(['20:batch']);
       expect(testScheduler.now()).toBe(20);
     });
   });
+
+  it.each([true, false])(
+    'with drain %s: settles a batch whose in-flight child ends before its unfed one',
+    (drain) => {
+      inVirtualTime({ maxWorkers: 4 }, ({ scheduler, log, work, testScheduler, flush }) => {
+        void scheduler.start();
+        const batch = scheduler.submitJob({
+          id: 'batch',
+          name: 'batch',
+          concurrency: 1,
+          jobs: [
+            {
+              id: 'a',
+              name: 'a',
+              handler: () => throwError(() => new Error('first attempt fails')),
+              retryPolicy: { maxAttempts: 3, initialDelay: 1000 },
+            },
+            { id: 'b', name: 'b', handler: work(5, 'b') },
+          ],
+        });
+        batch.result.catch(() => {});
+        testScheduler.schedule(() => void scheduler.stop({ drain, timeout: 5000 }), 10);
+        flush();
+        // The stop resolves at once: it does not wait out its timeout for the batch.
+        expect(only(log, 'failed')).toEqual(['10:batch']);
+        expect(testScheduler.now()).toBe(10);
+      });
+    },
+  );
 
   it('aborts running jobs when the timeout passes and reports them cancelled', async () => {
     let report: Promise<StopReport> | undefined;

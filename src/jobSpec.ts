@@ -126,6 +126,16 @@ export function toJobSpec(
   const defaults: HandlerDefaults = defined?.defaults ?? NO_DEFAULTS;
   const priority = input.priority ?? defaults.priority ?? inherited.priority ?? Priority.Normal;
   assertFinite(field('priority'), priority);
+  // With aging, priorities are compared in ms (priority × aging): past that, two would tie.
+  if (!Number.isFinite(priority * config.aging)) {
+    throw new RangeError(
+      expectedMessage(
+        field('priority'),
+        `a number whose product with aging (${config.aging}) is finite`,
+        priority,
+      ),
+    );
+  }
   const timeout = input.timeout ?? defaults.timeout ?? inherited.timeout ?? config.jobTimeout;
   assertTimeout(field('timeout'), timeout);
   const overlap = input.overlap ?? defaults.overlap ?? 'skip';

@@ -462,6 +462,30 @@ describe('priorityMergeMap', () => {
     );
 
     it(
+      'errors for a finite priority that aging would scale past the largest number',
+      marbles((m) => {
+        // a holds the only slot, so b waits, and its key is computed.
+        const source = m.cold('ab');
+        const expected = '     -#';
+        const result = source.pipe(
+          priorityMergeMap((value) => timer(5, m.scheduler).pipe(map(() => value)), {
+            concurrency: 1,
+            priority: (value) => (value === 'a' ? 1 : 1e306),
+            aging: 1000,
+            scheduler: m.scheduler,
+          }),
+        );
+        m.expect(result).toBeObservable(
+          expected,
+          undefined,
+          new RangeError(
+            'Expected `priority(value)` to be a number whose product with aging (1000) is finite, got `1e+306` (number)',
+          ),
+        );
+      }),
+    );
+
+    it(
       'every `aging` ms of waiting counts as one level: two levels behind and 4 ms earlier is a tie, FIFO',
       marbles((m) => {
         const source = m.hot('-ab---c----|          ');

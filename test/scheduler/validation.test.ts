@@ -234,6 +234,19 @@ describe('submitJob validation', () => {
     });
   });
 
+  it('refuses a priority that aging would scale past the largest number', () => {
+    inVirtualTime({ aging: 1000 }, ({ scheduler }) => {
+      expect(() => scheduler.submitJob({ name: 'huge', priority: 1e306, handler })).toThrow(
+        new RangeError(
+          'Expected `priority` to be a number whose product with aging (1000) is finite, got `1e+306` (number)',
+        ),
+      );
+      expect(scheduler.listJobs()).toEqual([]);
+      // 1e305 × 1000 is still a number: it is ordered as any other priority.
+      expect(scheduler.submitJob({ name: 'large', priority: 1e305, handler })).toBeDefined();
+    });
+  });
+
   it('refuses cron jobs with enableCron: false', () => {
     inVirtualTime({ enableCron: false }, ({ scheduler }) => {
       expect(() =>

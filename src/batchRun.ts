@@ -24,7 +24,7 @@ export function runBatch(batch: LiveJob, hooks: BatchHooks): void {
   const { children } = batch;
   const { concurrency } = batch.spec;
   const outcomes: BatchChildOutcome[] = new Array(children.length);
-  const feed = new Subscription();
+  const feed = new BatchFeed(() => feedChildren());
   let nextIndex = 0;
   let inFlight = 0;
   // A child may settle while it is being started (a synchronous handler, a cancelling
@@ -79,6 +79,19 @@ export function runBatch(batch: LiveJob, hooks: BatchHooks): void {
   // child is queued must find the feed to stop.
   batch.source = feed;
   feedChildren();
+}
+
+/**
+ * A batch's feed, as its `source`. `resume` runs the feed over the children that ended while
+ * it could feed none (a stop winding the batch down), so the batch settles.
+ */
+export class BatchFeed extends Subscription {
+  readonly resume: () => void;
+
+  constructor(resume: () => void) {
+    super();
+    this.resume = resume;
+  }
 }
 
 /** How a child that ended before its batch asked ended: cancelled before its turn, or settled. */

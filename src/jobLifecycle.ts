@@ -3,7 +3,7 @@ import { at } from '../operators/at.js';
 import { nextCronFire } from '../operators/cron.js';
 import { isJobTimeoutError } from '../operators/jobTimeout.js';
 import { backoffDelay } from '../operators/retryBackoff.js';
-import { runBatch } from './batchRun.js';
+import { BatchFeed, runBatch } from './batchRun.js';
 import type { ResolvedConfig } from './config.js';
 import { JobCancelledError, JobInterruptedError, QueueFullError } from './errors.js';
 import {
@@ -463,13 +463,11 @@ export class JobLifecycle {
   windDown(job: LiveJob, drain: boolean): void {
     const why = 'stop() was called';
     if (job.spec.type === 'batch') {
-      // Its children as single jobs: a child in backoff or not fed yet has nothing queued. Last
-      // first: those not fed yet (the tail) must have ended before a fed one settles and its
-      // feed, which feeds no more while stopping, runs past them for the last time.
-      for (let index = job.children.length - 1; index >= 0; index--) {
-        const child = job.children[index] as LiveJob;
-        if (!child.ended) this.windDown(child, drain);
-      }
+      // Its children as single jobs: a child in backoff or not fed yet has nothing queued.
+      for (const child of job.children) if (!child.ended) this.windDown(child, drain);
+      // A child that settled above ran the feed before the unfed ones after it had ended, and
+      // those have no feed of their own to run: the batch settles only if it runs once more.
+      if (job.source instanceof BatchFeed) job.source.resume();
       return;
     }
     if (job.runningCount === 0 && (!drain || job.queuedCount === 0)) {

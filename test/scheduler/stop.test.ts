@@ -76,7 +76,7 @@ describe('JobScheduler.stop', () => {
       flush();
       // A backoff waits on time and a child not fed yet waits its turn: neither is queued, so
       // both end at once, as the single job's backoff does; the running child finishes.
-      expect(only(log, 'cancelled')).toEqual(['10:solo', '10:unfed', '10:retrying']);
+      expect(only(log, 'cancelled')).toEqual(['10:solo', '10:retrying', '10:unfed']);
       expect(only(log, 'completed')).toEqual(['20:running']);
       expect(only(log, 'failed')).toEqual(['20:batch']);
       expect(testScheduler.now()).toBe(20);

@@ -108,6 +108,11 @@ export class JobLifecycle {
     return this.#queuedRuns;
   }
 
+  /** Runs that take room in the queue: those queued and those held by `overlap: 'queue'`. */
+  get waitingRuns(): number {
+    return this.#queuedRuns + this.#offPath.heldRuns;
+  }
+
   /** Batches still feeding children to the queue. */
   get activeBatches(): number {
     return this.#offPath.activeBatches;
@@ -246,7 +251,7 @@ export class JobLifecycle {
     // Known before the run is queued, so that run's own outcome can be the job's final event.
     if (nextRunAt === undefined) job.sourceDone = true;
     const busy = job.busy || job.deferredCount > 0;
-    const full = this.#queuedRuns + this.#offPath.heldRuns >= this.#context.config.queueSize;
+    const full = this.waitingRuns >= this.#context.config.queueSize;
     if ((busy && job.spec.overlap === 'skip') || full) {
       this.#skip(job, run, full ? 'queue-full' : 'overlap', nextRunAt);
       return;

@@ -463,7 +463,7 @@ export class JobScheduler {
   #checkCapacity(spec: JobSpec): void {
     if (spec.timing.kind !== 'now') return;
     const needed = spec.type === 'batch' ? Math.min(spec.children.length, spec.concurrency) : 1;
-    if (this.#jobs.queuedRuns + needed > this.#config.queueSize)
+    if (this.#jobs.waitingRuns + needed > this.#config.queueSize)
       throw new QueueFullError(this.#config.queueSize);
   }
 

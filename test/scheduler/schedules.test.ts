@@ -238,6 +238,29 @@ describe('JobScheduler cron and recurring jobs', () => {
     });
   });
 
+  it("refuses a submission while runs held by overlap: 'queue' fill the queue", () => {
+    inVirtualTime({ queueSize: 2 }, ({ scheduler, work, testScheduler, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        name: 'slow',
+        overlap: 'queue',
+        schedule: { type: 'interval', every: 10, maxRuns: 3 },
+        handler: work(100, 1),
+      });
+      let refused: unknown;
+      // At 35 the first run is under way and the next two fires are held.
+      testScheduler.schedule(() => {
+        try {
+          scheduler.submitJob({ name: 'late', handler: work(1, 2) });
+        } catch (error) {
+          refused = error;
+        }
+      }, 35);
+      flush();
+      expect(refused).toBeInstanceOf(QueueFullError);
+    });
+  });
+
   it("emits a run's end before the held run it lets in with overlap: 'queue'", () => {
     inVirtualTime({}, ({ scheduler, log, work, testScheduler, flush }) => {
       void scheduler.start();

@@ -161,7 +161,7 @@ export class JobScheduler {
       .pipe(
         priorityMergeMap((run: QueuedRun) => runAttempt(run, this.#jobs.attemptHooks), {
           concurrency: maxWorkers,
-          priority: enablePriority ? (run: QueuedRun) => run.job.spec.priority : () => 0,
+          priority: enablePriority ? runPriority(aging) : () => 0,
           aging: enablePriority ? aging : 0,
           scheduler: this.#scheduler,
         }),
@@ -476,4 +476,15 @@ export class JobScheduler {
 function drainQueue(queue: (() => void)[]): void {
   // Taken one at a time: work may queue more, and what it queues runs after it.
   for (let work = queue.shift(); work !== undefined; work = queue.shift()) work();
+}
+
+/**
+ * A run's priority for the heap, which with aging orders priority × aging. submitJob keeps that
+ * finite; a job recovered from a store written under another config may not, and is held to the
+ * largest priority that is, rather than error the whole pipeline.
+ */
+function runPriority(aging: number): (run: QueuedRun) => number {
+  if (aging === 0) return (run) => run.job.spec.priority;
+  const bound = Number.MAX_VALUE / (2 * aging);
+  return (run) => Math.max(-bound, Math.min(bound, run.job.spec.priority));
 }

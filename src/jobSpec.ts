@@ -127,7 +127,7 @@ export function toJobSpec(
   const priority = input.priority ?? defaults.priority ?? inherited.priority ?? Priority.Normal;
   assertFinite(field('priority'), priority);
   // With aging, priorities are compared in ms (priority × aging): past that, two would tie.
-  if (!Number.isFinite(priority * config.aging)) {
+  if (config.enablePriority && !Number.isFinite(priority * config.aging)) {
     throw new RangeError(
       expectedMessage(
         field('priority'),

@@ -245,6 +245,10 @@ describe('submitJob validation', () => {
       // 1e305 × 1000 is still a number: it is ordered as any other priority.
       expect(scheduler.submitJob({ name: 'large', priority: 1e305, handler })).toBeDefined();
     });
+    // Without priorities, aging orders nothing and the value is never read.
+    inVirtualTime({ aging: 1000, enablePriority: false }, ({ scheduler }) => {
+      expect(scheduler.submitJob({ name: 'huge', priority: 1e306, handler })).toBeDefined();
+    });
   });
 
   it('refuses cron jobs with enableCron: false', () => {

@@ -46,6 +46,23 @@ describe('recovery from a sqliteStore', () => {
     });
   });
 
+  it('runs recovered jobs whose priority the new aging cannot scale, rather than fail them all', () => {
+    const path = tempDbPath();
+    // Accepted without aging, and left queued: the scheduler was never started.
+    lifetime(path, { maxWorkers: 1 }, EPOCH, 50, ({ scheduler }) => {
+      scheduler.submitJob({ id: 'a', name: 'sleep', payload: 10, priority: 1e306 });
+      scheduler.submitJob({ id: 'b', name: 'sleep', payload: 10, priority: 1e306 });
+      scheduler.submitJob({ id: 'c', name: 'sleep', payload: 10, priority: -1e306 });
+    });
+    let pipelineError: unknown;
+    const after = lifetime(path, { maxWorkers: 1, aging: 1000 }, EPOCH + 100, 1000, (run) => {
+      run.scheduler.events$.subscribe({ error: (error) => (pipelineError = error) });
+      void run.scheduler.start();
+    });
+    expect(pipelineError).toBeUndefined();
+    expect(of(after.log, 'completed')).toEqual(['10:a#1.1', '20:b#1.1', '30:c#1.1']);
+  });
+
   it('fails an interrupted job that has no attempt left, with JobInterruptedError', () => {
     const path = tempDbPath();
     lifetime(path, { enableRetry: false }, EPOCH, 50, ({ scheduler }) => {

@@ -481,10 +481,17 @@ function drainQueue(queue: (() => void)[]): void {
 /**
  * A run's priority for the heap, which with aging orders priority × aging. submitJob keeps that
  * finite; a job recovered from a store written under another config may not, and is held to the
- * largest priority that is, rather than error the whole pipeline.
+ * largest priority that is, rather than error the whole pipeline. Every priority submitJob
+ * accepts passes unchanged.
  */
 function runPriority(aging: number): (run: QueuedRun) => number {
   if (aging === 0) return (run) => run.job.spec.priority;
-  const bound = Number.MAX_VALUE / (2 * aging);
-  return (run) => Math.max(-bound, Math.min(bound, run.job.spec.priority));
+  let largest = Number.MAX_VALUE / aging;
+  // The quotient may round up by one step, and its product overflow again.
+  if (!Number.isFinite(largest * aging)) largest *= 1 - Number.EPSILON;
+  return (run) => {
+    const priority = run.job.spec.priority;
+    if (Number.isFinite(priority * aging)) return priority;
+    return priority > 0 ? largest : -largest;
+  };
 }

@@ -6,7 +6,7 @@ import {
   JobScheduler,
   QueueFullError,
 } from '../../src/index.js';
-import { inVirtualTime } from '../helpers/virtualTime.js';
+import { inVirtualTime, only } from '../helpers/virtualTime.js';
 
 const handler = () => 'ok';
 
@@ -242,8 +242,15 @@ describe('submitJob validation', () => {
         ),
       );
       expect(scheduler.listJobs()).toEqual([]);
-      // 1e305 × 1000 is still a number: it is ordered as any other priority.
-      expect(scheduler.submitJob({ name: 'large', priority: 1e305, handler })).toBeDefined();
+    });
+    // Just under the bound, priorities are ordered as any others: b, then a.
+    inVirtualTime({ aging: 1000, maxWorkers: 1 }, ({ scheduler, log, work, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({ name: 'blocker', handler: work(10, 0) });
+      scheduler.submitJob({ name: 'a', priority: 9e304, handler: work(10, 1) });
+      scheduler.submitJob({ name: 'b', priority: 1.7e305, handler: work(10, 2) });
+      flush();
+      expect(only(log, 'completed')).toEqual(['10:blocker', '20:b', '30:a']);
     });
     // Without priorities, aging orders nothing and the value is never read.
     inVirtualTime({ aging: 1000, enablePriority: false }, ({ scheduler }) => {

@@ -10,6 +10,7 @@ import {
   assertFunction,
   assertInteger,
   assertKnownFields,
+  assertObject,
   assertOneOf,
   assertScheduler,
   expectedMessage,
@@ -49,12 +50,6 @@ const POLICY_FIELDS: ReadonlySet<keyof RetryPolicy> = new Set([
 /** The fields {@link backoffDelay} reads. */
 type BackoffFields = Pick<RetryPolicy, 'initialDelay' | 'maxDelay' | 'backoffFactor' | 'jitter'>;
 
-function assertPolicyObject(name: string, policy: unknown): asserts policy is object {
-  if (typeof policy !== 'object' || policy === null) {
-    throw new TypeError(expectedMessage(name, 'an object', policy));
-  }
-}
-
 /** Shared by validateRetryPolicy and backoffDelay, so a delay is judged the same by both. */
 function assertBackoffFields(name: string, policy: BackoffFields): void {
   assertFiniteAtLeast(`${name}.initialDelay`, policy.initialDelay, 0);
@@ -65,7 +60,7 @@ function assertBackoffFields(name: string, policy: BackoffFields): void {
 
 /** Throws a TypeError or RangeError naming the first bad field; returns the policy unchanged. */
 export function validateRetryPolicy(policy: RetryPolicy, name = 'policy'): RetryPolicy {
-  assertPolicyObject(name, policy);
+  assertObject(name, policy);
   assertKnownFields(policy, POLICY_FIELDS, (key) => `${name}.${key}`);
   assertInteger(`${name}.maxAttempts`, policy.maxAttempts, 1, true);
   assertBackoffFields(name, policy);
@@ -98,7 +93,7 @@ export function backoffDelay(
   n: number,
   random: () => number = Math.random,
 ): number {
-  assertPolicyObject('policy', policy);
+  assertObject('policy', policy);
   assertBackoffFields('policy', policy);
   assertInteger('n', n, 1);
   assertFunction('random', random);

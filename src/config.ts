@@ -3,6 +3,7 @@ import { assertTimeout } from '../operators/jobTimeout.js';
 import {
   assertFiniteAtLeast,
   assertInteger,
+  assertObject,
   assertScheduler,
   expectedMessage,
 } from '../operators/validate.js';
@@ -57,9 +58,7 @@ function assertBoolean(name: string, value: unknown): void {
 
 /** Fills defaults by spread, never touching the caller's object, and checks every field. */
 export function resolveConfig(config: SchedulerConfig = {}): ResolvedConfig {
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) {
-    throw new TypeError(expectedMessage('config', 'an object', config));
-  }
+  assertObject('config', config);
   for (const key of Object.keys(config)) {
     // Own keys only: `toString` or `constructor` is no config field.
     if (!Object.hasOwn(DEFAULTS, key)) {

@@ -2,6 +2,7 @@ import {
   assertFunction,
   assertKnownFields,
   assertNonEmptyString,
+  assertObject,
   expectedMessage,
 } from '../operators/validate.js';
 import type { JobHandler, JobRetryPolicy, MissedRunsPolicy, OverlapPolicy } from './types.js';
@@ -47,18 +48,11 @@ export class HandlerRegistry {
   ): void {
     assertNonEmptyString('name', name);
     assertFunction('handler', handler);
-    if (typeof defaults !== 'object' || defaults === null) {
-      throw new TypeError(expectedMessage('defaults', 'an object', defaults));
-    }
+    assertObject('defaults', defaults);
     assertKnownFields(defaults, DEFAULT_FIELDS, (key) => `defaults.${key}`);
     const { retryPolicy } = defaults as { retryPolicy?: unknown };
     // Spread into the job's policy, a number or a string would add nothing and pass unseen.
-    if (
-      retryPolicy !== undefined &&
-      (typeof retryPolicy !== 'object' || retryPolicy === null || Array.isArray(retryPolicy))
-    ) {
-      throw new TypeError(expectedMessage('defaults.retryPolicy', 'an object', retryPolicy));
-    }
+    if (retryPolicy !== undefined) assertObject('defaults.retryPolicy', retryPolicy);
     if (this.#handlers.has(name)) {
       throw new RangeError(expectedMessage('name', 'a name not defined yet', name));
     }

@@ -7,6 +7,7 @@ import {
   assertInteger,
   assertKnownFields,
   assertNonEmptyString,
+  assertObject,
   assertOneOf,
   expectedMessage,
   toEpochMs,
@@ -143,12 +144,7 @@ export function toJobSpec(
   const missedRuns = input.missedRuns ?? defaults.missedRuns ?? 'skip';
   assertOneOf(field('missedRuns'), missedRuns, MISSED_RUNS);
   const ownPolicy: unknown = input.retryPolicy;
-  if (
-    ownPolicy !== undefined &&
-    (typeof ownPolicy !== 'object' || ownPolicy === null || Array.isArray(ownPolicy))
-  ) {
-    throw new TypeError(expectedMessage(field('retryPolicy'), 'an object', ownPolicy));
-  }
+  if (ownPolicy !== undefined) assertObject(field('retryPolicy'), ownPolicy);
   if (durable && input.retryPolicy?.retryIf !== undefined) {
     throw new TypeError(
       expectedMessage(

@@ -125,7 +125,10 @@ export class JobScheduler {
           return state;
         }, folds),
       )
-      .subscribe();
+      // events$ errors only for a defect of the scheduler's own, which its subscribers hear of;
+      // the folds have nothing to add, and without a handler RxJS would throw it a second time,
+      // asynchronously, where nothing can catch it.
+      .subscribe({ error: () => {} });
     this.events$ = this.#events.asObservable();
     this.metrics$ = this.#metricsSnapshots.asObservable();
     this.#jobs = new JobLifecycle({

@@ -88,16 +88,22 @@ class Attempt implements RunningAttempt, Unsubscribable {
     const signal = new LazySignal();
     this.#signal = signal;
     let output: unknown;
+    let observable: boolean;
+    let thenable: boolean;
     try {
       output = handler(payload, new HandlerContext(signal, run.attempt, run.run, job.ref));
+      // Telling what came back reads its `lift` and `then`, which can throw (a getter, a revoked
+      // Proxy): that fails the attempt as a throw would, not the scheduler.
+      observable = isObservable(output);
+      thenable = !observable && isThenable(output);
     } catch (error) {
       this.#settled = true;
       this.#failed(error);
       return undefined;
     }
-    if (isObservable(output)) {
-      this.#follow(output, signal, timeout);
-    } else if (isThenable(output)) {
+    if (observable) {
+      this.#follow(output as Observable<unknown>, signal, timeout);
+    } else if (thenable) {
       if (timeout !== Number.POSITIVE_INFINITY) {
         this.#deadline = armTimeout(scheduler, timeout, () => this.#timedOut(timeout));
       }

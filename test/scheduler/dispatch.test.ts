@@ -144,6 +144,32 @@ describe('JobScheduler dispatch', () => {
     });
   });
 
+  it('fails the attempt, not the scheduler, when what a handler returned cannot be read', () => {
+    inVirtualTime({ enableRetry: false }, ({ scheduler, events, work, flush }) => {
+      void scheduler.start();
+      const { proxy, revoke } = Proxy.revocable({}, {});
+      revoke();
+      const boom = new Error('then getter');
+      const revoked = scheduler.submitJob({ name: 'revoked', handler: () => proxy });
+      const getter = scheduler.submitJob({
+        name: 'getter',
+        handler: () => ({
+          // biome-ignore lint/suspicious/noThenProperty: a then that cannot be read is the point.
+          get then(): never {
+            throw boom;
+          },
+        }),
+      });
+      const good = scheduler.submitJob({ name: 'fine', handler: work(1, 'ok') });
+      flush();
+      expect(scheduler.getJobStatus(revoked.id)).toMatchObject({ status: 'failed' });
+      expect(scheduler.getJobStatus(revoked.id)?.error).toBeInstanceOf(TypeError);
+      expect(scheduler.getJobStatus(getter.id)).toMatchObject({ status: 'failed', error: boom });
+      expect(scheduler.getJobStatus(good.id)).toMatchObject({ status: 'completed', result: 'ok' });
+      expect(events.filter((event) => event.final)).toHaveLength(3);
+    });
+  });
+
   it('uses the last value of an Observable handler as the result', () => {
     inVirtualTime({}, ({ scheduler, testScheduler, flush }) => {
       void scheduler.start();

@@ -128,7 +128,7 @@ export function toEpochMs(name: string, value: unknown): number {
 }
 
 /** The largest epoch ms a Date can represent, either side of 1970. */
-const LATEST_DATE_MS = 8.64e15;
+export const LATEST_DATE_MS = 8.64e15;
 
 /**
  * Throws a TypeError naming the first own field of `input` that is not in `known`: a misspelt

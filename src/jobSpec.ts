@@ -10,6 +10,7 @@ import {
   assertObject,
   assertOneOf,
   expectedMessage,
+  LATEST_DATE_MS,
   toEpochMs,
 } from '../operators/validate.js';
 import { DEFAULT_BACKOFF_FACTOR, DEFAULT_MAX_RETRY_DELAY, type ResolvedConfig } from './config.js';
@@ -107,7 +108,7 @@ export function toJobSpec(
 ): JobSpec {
   const { config, registry, durable } = context;
   const field = (name: string) => `${path}${name}`;
-  if (typeof input !== 'object' || input === null) {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     throw new TypeError(
       expectedMessage(path === '' ? 'job' : path.slice(0, -1), 'a job object', input),
     );
@@ -123,9 +124,13 @@ export function toJobSpec(
   if (id !== undefined) assertNonEmptyString(field('id'), id);
   assertNonEmptyString(field('name'), name);
   const type = resolveType(input, field);
+  assertFieldsApply(input, type, field);
   const defined = registry.get(name);
   const defaults: HandlerDefaults = defined?.defaults ?? NO_DEFAULTS;
-  const priority = input.priority ?? defaults.priority ?? inherited.priority ?? Priority.Normal;
+  const priority = given(
+    input.priority,
+    given(defaults.priority, inherited.priority ?? Priority.Normal),
+  );
   assertFinite(field('priority'), priority);
   // With aging, priorities are compared in ms (priority × aging): past that, two would tie.
   if (config.enablePriority && !Number.isFinite(priority * config.aging)) {
@@ -137,11 +142,14 @@ export function toJobSpec(
       ),
     );
   }
-  const timeout = input.timeout ?? defaults.timeout ?? inherited.timeout ?? config.jobTimeout;
+  const timeout = given(
+    input.timeout,
+    given(defaults.timeout, inherited.timeout ?? config.jobTimeout),
+  );
   assertTimeout(field('timeout'), timeout);
-  const overlap = input.overlap ?? defaults.overlap ?? 'skip';
+  const overlap = given(input.overlap, given(defaults.overlap, 'skip'));
   assertOneOf(field('overlap'), overlap, OVERLAPS);
-  const missedRuns = input.missedRuns ?? defaults.missedRuns ?? 'skip';
+  const missedRuns = given(input.missedRuns, given(defaults.missedRuns, 'skip'));
   assertOneOf(field('missedRuns'), missedRuns, MISSED_RUNS);
   const ownPolicy: unknown = input.retryPolicy;
   if (ownPolicy !== undefined) assertObject(field('retryPolicy'), ownPolicy);
@@ -226,14 +234,15 @@ function batchParts(
   if (!Array.isArray(jobs) || jobs.length === 0) {
     throw new TypeError(expectedMessage(field('jobs'), 'a non-empty array of jobs', jobs));
   }
-  const concurrency = input.concurrency ?? context.config.maxWorkers;
+  const concurrency = given(input.concurrency, context.config.maxWorkers);
   assertInteger(field('concurrency'), concurrency, 1, true);
   // The jobs above this one: a child that is one of them is a cycle. The same object twice
   // among siblings is two jobs alike, and fine.
   const path = ancestors ?? new Set<object>();
   path.add(input);
   try {
-    const children = jobs.map((child, index) => {
+    // Array.from, not map: a hole in a sparse array is a child left out, to be named, not skipped.
+    const children = Array.from(jobs, (child: JobInput, index) => {
       const spec = toJobSpec(child, context, `${field('jobs')}[${index}].`, childDefaults, path);
       if (spec.type !== 'immediate') {
         throw new TypeError(
@@ -326,10 +335,42 @@ export function fromDefinition(definition: JobDefinition, registry: HandlerRegis
   };
 }
 
+/**
+ * A field's own value, or `fallback` when it is left out. Only `undefined` is left out: a `null`
+ * is a value, and the field's check refuses it, as the config's checks do.
+ */
+function given<T>(value: T | undefined, fallback: T): T {
+  return value === undefined ? fallback : value;
+}
+
+/** What the fields that apply to one kind of job only would mean elsewhere: nothing, unseen. */
+function assertFieldsApply(input: JobInput, type: JobType, field: (name: string) => string): void {
+  const refuse = (name: keyof JobInput, why: string) => {
+    const value = input[name];
+    if (value !== undefined) throw new TypeError(expectedMessage(field(name), why, value));
+  };
+  if (type === 'batch') {
+    refuse('handler', 'left out of a batch: each of its `jobs` has its own');
+  } else {
+    // Reached with a schedule only: without one, `jobs` makes the job a batch.
+    refuse('jobs', 'left out of a job with a `schedule`: a batch runs once, when submitted');
+    refuse('concurrency', 'left out of a job that is not a batch');
+  }
+  if (type !== 'cron' && type !== 'recurring') {
+    const why = `left out of a job of type '${type}': only cron and recurring jobs repeat`;
+    refuse('overlap', why);
+    refuse('missedRuns', why);
+  }
+}
+
 function resolveType(input: JobInput, field: (name: string) => string): JobType {
   const scheduleType = input.schedule?.type;
   if (input.schedule !== undefined) {
-    if (typeof input.schedule !== 'object' || input.schedule === null) {
+    if (
+      typeof input.schedule !== 'object' ||
+      input.schedule === null ||
+      Array.isArray(input.schedule)
+    ) {
       throw new TypeError(expectedMessage(field('schedule'), 'a schedule object', input.schedule));
     }
     assertOneOf(field('schedule.type'), scheduleType, SCHEDULE_TYPES);
@@ -382,14 +423,25 @@ function resolveTiming(
         );
       }
       assertNonEmptyString(field('schedule.cronExpr'), schedule.cronExpr);
-      const timezone = schedule.timezone ?? 'UTC';
+      const timezone = given(schedule.timezone, 'UTC');
       // Parses the expression and the zone now, so a bad one throws before anything is stored.
       nextCronFire(schedule.cronExpr, config.scheduler.now(), timezone);
       return { kind: 'cron', cronExpr: schedule.cronExpr, timezone };
     }
     case 'interval': {
       assertInteger(field('schedule.every'), schedule.every, 1);
-      const maxRuns = schedule.maxRuns ?? Number.POSITIVE_INFINITY;
+      // Past this, the first fire is a time no Date can hold, and `nextRunAt` an Invalid Date.
+      const longest = LATEST_DATE_MS - config.scheduler.now();
+      if (schedule.every > longest) {
+        throw new RangeError(
+          expectedMessage(
+            field('schedule.every'),
+            `a whole number from 1 to ${longest}`,
+            schedule.every,
+          ),
+        );
+      }
+      const maxRuns = given(schedule.maxRuns, Number.POSITIVE_INFINITY);
       assertInteger(field('schedule.maxRuns'), maxRuns, 1, true);
       if (schedule.startTime === undefined)
         return { kind: 'interval', every: schedule.every, maxRuns };

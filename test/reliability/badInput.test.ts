@@ -195,6 +195,12 @@ const badCalls: [string, Call, ErrorConstructor, RegExp][] = [
     /`defaults.priority`.*`NaN` \(number\)/,
   ],
   [
+    'a null default priority',
+    (s) => s.define('f', handler, { priority: null as never }),
+    TypeError,
+    /`defaults.priority`.*`null`/,
+  ],
+  [
     'a default retry policy of no attempts',
     (s) => s.define('f', handler, { retryPolicy: { maxAttempts: 0 } }),
     RangeError,

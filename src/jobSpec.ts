@@ -345,22 +345,34 @@ function given<T>(value: T | undefined, fallback: T): T {
 
 /** What the fields that apply to one kind of job only would mean elsewhere: nothing, unseen. */
 function assertFieldsApply(input: JobInput, type: JobType, field: (name: string) => string): void {
-  const refuse = (name: keyof JobInput, why: string) => {
-    const value = input[name];
-    if (value !== undefined) throw new TypeError(expectedMessage(field(name), why, value));
-  };
   if (type === 'batch') {
-    refuse('handler', 'left out of a batch: each of its `jobs` has its own');
+    refuse(input, 'handler', 'left out of a batch: each of its `jobs` has its own', field);
   } else {
     // Reached with a schedule only: without one, `jobs` makes the job a batch.
-    refuse('jobs', 'left out of a job with a `schedule`: a batch runs once, when submitted');
-    refuse('concurrency', 'left out of a job that is not a batch');
+    refuse(
+      input,
+      'jobs',
+      'left out of a job with a `schedule`: a batch runs once, when submitted',
+      field,
+    );
+    refuse(input, 'concurrency', 'left out of a job that is not a batch', field);
   }
-  if (type !== 'cron' && type !== 'recurring') {
+  const repeats = type === 'cron' || type === 'recurring';
+  if (!repeats && (input.overlap !== undefined || input.missedRuns !== undefined)) {
     const why = `left out of a job of type '${type}': only cron and recurring jobs repeat`;
-    refuse('overlap', why);
-    refuse('missedRuns', why);
+    refuse(input, 'overlap', why, field);
+    refuse(input, 'missedRuns', why, field);
   }
+}
+
+function refuse(
+  input: JobInput,
+  name: keyof JobInput,
+  why: string,
+  field: (name: string) => string,
+): void {
+  const value = input[name];
+  if (value !== undefined) throw new TypeError(expectedMessage(field(name), why, value));
 }
 
 function resolveType(input: JobInput, field: (name: string) => string): JobType {

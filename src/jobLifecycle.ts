@@ -436,6 +436,9 @@ export class JobLifecycle {
       this.#offPath.activeBatches -= 1;
     }
     this.#stopRuns(job);
+    // The children with nothing running first. Cancelling a running attempt frees its worker at
+    // once, and the worker takes the next run in the heap: none of a sibling's may be left there.
+    for (const child of job.children) if (child.runningCount === 0) this.cancel(child, reason);
     for (const child of job.children) this.cancel(child, reason);
     const attempts = job.runningAttempts();
     if (attempts.length === 0) {
@@ -485,8 +488,18 @@ export class JobLifecycle {
 
   cancelAll(why: string): void {
     this.asOneEmission(() => {
-      for (const job of this.roots()) this.cancel(job, new JobCancelledError(job.id, why));
+      const roots = this.roots();
+      // Every queued run first: a worker freed by the first cancelled attempt must not start a
+      // job that is cancelled next.
+      for (const job of roots) this.#dropQueuedTree(job);
+      for (const job of roots) this.cancel(job, new JobCancelledError(job.id, why));
     });
+  }
+
+  /** Marks the queued runs of a job, and of a batch's children, to be skipped by the workers. */
+  #dropQueuedTree(job: LiveJob): void {
+    this.#queuedRuns -= job.dropQueued().length;
+    for (const child of job.children) this.#dropQueuedTree(child);
   }
 
   /**

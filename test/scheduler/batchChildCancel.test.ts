@@ -30,6 +30,30 @@ describe('JobScheduler batch children cancelled before their turn', () => {
     ]);
   });
 
+  it('are not started by the worker a cancelled sibling frees', () => {
+    const invoked: string[] = [];
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, log, testScheduler, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'batch',
+        name: 'batch',
+        concurrency: 2,
+        jobs: ['a', 'b'].map((name) => ({
+          id: name,
+          name,
+          handler: () => {
+            invoked.push(name);
+            return testScheduler.createColdObservable('1s x|');
+          },
+        })),
+      });
+      testScheduler.schedule(() => scheduler.cancelJob('batch'), 5);
+      flush();
+      expect(only(log, 'cancelled')).toEqual(['5:b', '5:a', '5:batch']);
+    });
+    expect(invoked).toEqual(['a']);
+  });
+
   it('do not hold a stop without drain until its deadline', async () => {
     let report: Promise<StopReport> | undefined;
     inVirtualTime({}, ({ scheduler, log, work, testScheduler, flush }) => {

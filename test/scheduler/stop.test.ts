@@ -136,6 +136,30 @@ describe('JobScheduler.stop', () => {
     ]);
   });
 
+  it('with drain, at the deadline: starts none of the queued jobs it cancels', async () => {
+    let report: Promise<StopReport> | undefined;
+    const invoked: string[] = [];
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, log, testScheduler, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        name: 'slow',
+        handler: () => testScheduler.createColdObservable('1s a|'),
+      });
+      for (const name of ['b', 'c']) {
+        scheduler.submitJob({ name, handler: () => invoked.push(name) });
+      }
+      report = scheduler.stop({ drain: true, timeout: 10 });
+      flush();
+      expect(only(log, 'started')).toEqual(['0:slow']);
+    });
+    expect(invoked).toEqual([]);
+    expect((await report)?.cancelled.map((job) => [job.name, job.previous])).toEqual([
+      ['slow', 'running'],
+      ['b', 'queued'],
+      ['c', 'queued'],
+    ]);
+  });
+
   it('completes events$ and metrics$ with a final snapshot, and leaves no timer', () => {
     inVirtualTime({ metricsInterval: 1000 }, ({ scheduler, work, testScheduler, flush }) => {
       const snapshots: [number, SchedulerMetrics][] = [];

@@ -205,7 +205,8 @@ function fireAfter(parsed: CronExpression, time: number): number | undefined {
  * @throws {TypeError | RangeError} when `after` or `timezone` is invalid.
  * @example
  * ```ts
- * nextCronFire('0 9 * * 1-5', Date.UTC(2026, 0, 2, 12), 'America/New_York');
+ * // Friday 2 January 2026, 10:00 in New York: the next weekday 09:00 is Monday's.
+ * nextCronFire('0 9 * * 1-5', Date.UTC(2026, 0, 2, 15), 'America/New_York');
  * // Date.UTC(2026, 0, 5, 14): Monday 09:00 in New York
  * ```
  */

@@ -5,6 +5,8 @@ import {
   type SchedulerLike,
   timer,
 } from 'rxjs';
+import { at } from './at.js';
+import { LONGEST_TIMER } from './jobTimeout.js';
 import {
   assertFiniteAtLeast,
   assertFunction,
@@ -142,7 +144,12 @@ export function retryBackoff<T>(
     resetOnSuccess: policy.resetOnSuccess ?? false,
     delay: (error: unknown, retryCount: number) => {
       if (retryIf !== undefined && !retryIf(error, retryCount)) throw error;
-      return timer(delayFor(policy, retryCount, Math.random), scheduler);
+      const delay = delayFor(policy, retryCount, Math.random);
+      // RxJS hands a delay past the longest timer to setTimeout, which fires it after 1 ms; `at`
+      // gets there in capped sleeps, re-reading the clock.
+      return delay > LONGEST_TIMER
+        ? at(scheduler.now() + delay, scheduler)
+        : timer(delay, scheduler);
     },
   });
 }

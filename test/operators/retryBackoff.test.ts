@@ -604,4 +604,35 @@ describe('retryBackoff', () => {
       expect(attempts).toBe(10_000);
     }),
   );
+
+  it('waits out a delay longer than a timer can hold, where RxJS would fire it after 1 ms', async () => {
+    // Vitest's fake timers fire a delay past 2^31 - 1 ms after 1 ms, as Node does.
+    vi.useFakeTimers();
+    try {
+      const day = 86_400_000;
+      let subscriptions = 0;
+      const source = defer(() => {
+        subscriptions += 1;
+        return throwError(() => new Error('down'));
+      });
+      const policy = {
+        maxAttempts: 2,
+        initialDelay: 30 * day,
+        maxDelay: 30 * day,
+        backoffFactor: 2,
+      };
+      const errors: unknown[] = [];
+      const subscription = source
+        .pipe(retryBackoff(policy))
+        .subscribe({ error: (error) => errors.push(error) });
+      await vi.advanceTimersByTimeAsync(29 * day);
+      expect(subscriptions).toBe(1);
+      await vi.advanceTimersByTimeAsync(day);
+      expect(subscriptions).toBe(2);
+      expect(errors).toHaveLength(1);
+      subscription.unsubscribe();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
 });

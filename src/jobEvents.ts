@@ -1,3 +1,4 @@
+import type { JobCancelledError } from './errors.js';
 import type { LiveJob, QueuedRun } from './liveJob.js';
 import type { JobDefinition, JobEvent, JobSnapshot, JobStatus, JobType } from './types.js';
 
@@ -135,4 +136,26 @@ export function transitionEvent(
   };
   // Object.assign, not a spread: a third of the cost.
   return Object.assign(event, fields);
+}
+
+/**
+ * A job that a durable store holds for the next start(), cancelled before it was resumed: it
+ * ends from the status it was stored in, with no attempt of this process.
+ */
+export function storedJobCancelledEvent(
+  snapshot: JobSnapshot,
+  error: JobCancelledError,
+  at: number,
+): JobEvent {
+  return {
+    type: 'cancelled',
+    jobId: snapshot.id,
+    at,
+    attempt: 0,
+    run: snapshot.runs,
+    final: true,
+    status: 'cancelled',
+    previous: snapshot.status,
+    error,
+  };
 }

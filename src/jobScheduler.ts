@@ -11,6 +11,7 @@ import {
   SchedulerStoppedError,
 } from './errors.js';
 import { type HandlerDefaults, HandlerRegistry } from './handlerRegistry.js';
+import { storedJobCancelledEvent } from './jobEvents.js';
 import { LiveJobHandle } from './jobHandle.js';
 import { JobLifecycle } from './jobLifecycle.js';
 import { type JobSpec, type SpecContext, toJobSpec } from './jobSpec.js';
@@ -303,7 +304,7 @@ export class JobScheduler {
     const job = this.#jobs.get(id);
     // A child of a batch being announced, not announced yet itself: it is cancelled once it is.
     if (job === undefined) {
-      if (!this.#jobs.has(id)) return false;
+      if (!this.#jobs.has(id)) return this.#cancelStored(id);
       this.#cancelOnceAnnounced(id);
       return true;
     }
@@ -312,6 +313,30 @@ export class JobScheduler {
     // had children to cancel.
     if (this.#jobs.announcing(job)) this.#cancelOnceAnnounced(id);
     else this.#cancel(job);
+    return true;
+  }
+
+  /**
+   * A job a durable store holds for the next start(), before that start has resumed it: it ends
+   * now, in the store too, and is not resumed. A batch takes its stored children with it.
+   */
+  #cancelStored(id: string): boolean {
+    this.#open();
+    const entry = this.#recovered.find(({ definition }) => definition.id === id);
+    if (entry === undefined) return false;
+    const ending = new Set([...(entry.definition.childIds ?? []), id]);
+    const children = this.#recovered.filter(
+      ({ definition }) => definition.id !== id && ending.has(definition.id),
+    );
+    this.#recovered = this.#recovered.filter(({ definition }) => !ending.has(definition.id));
+    const at = this.#scheduler.now();
+    this.#jobs.asOneEmission(() => {
+      // Children first, as a live batch's: the batch's event is the last of its tree.
+      for (const { snapshot } of [...children, entry]) {
+        const reason = new JobCancelledError(snapshot.id);
+        this.#jobs.emit(storedJobCancelledEvent(snapshot, reason, at));
+      }
+    });
     return true;
   }
 

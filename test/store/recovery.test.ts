@@ -1,6 +1,6 @@
 import { map, throwError, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { JobInterruptedError, Priority } from '../../src/index.js';
+import { JobCancelledError, JobInterruptedError, Priority } from '../../src/index.js';
 import { lifetime, tempDbPath } from './durableHarness.js';
 
 const EPOCH = Date.UTC(2026, 10, 28, 12, 0, 0);
@@ -183,6 +183,58 @@ describe('recovery from a sqliteStore', () => {
       status: 'completed',
       result: [10, 20, 30, 40],
     });
+  });
+
+  it('cancels a stored job before start() resumes it, a batch with its children, for good', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 5, ({ scheduler }) => {
+      scheduler.submitJob({
+        id: 'later',
+        name: 'sleep',
+        payload: 10,
+        schedule: { type: 'once', startTime: EPOCH + 500 },
+      });
+      scheduler.submitJob({ id: 'kept', name: 'sleep', payload: 10 });
+      scheduler.submitJob({
+        id: 'batch',
+        name: 'resize-all',
+        jobs: [10, 20].map((ms, index) => ({ id: `child${index}`, name: 'sleep', payload: ms })),
+      });
+    });
+    const second = lifetime(path, {}, EPOCH + 100, 1000, ({ scheduler }) => {
+      expect(scheduler.getJobStatus('later')?.status).toBe('pending');
+      expect(scheduler.cancelJob('later')).toBe(true);
+      expect(scheduler.cancelJob('batch')).toBe(true);
+      expect(scheduler.cancelJob('later')).toBe(false);
+      expect(scheduler.getJobStatus('later')).toMatchObject({
+        status: 'cancelled',
+        error: expect.any(JobCancelledError),
+      });
+      expect(scheduler.getMetrics()).toMatchObject({
+        cancelledJobs: 4,
+        queuedJobs: 1,
+        pendingJobs: 0,
+      });
+      void scheduler.start();
+    });
+    expect(of(second.log, 'cancelled')).toEqual([
+      '0:later#0.0',
+      '0:child0#1.0',
+      '0:child1#1.0',
+      '0:batch#0.0',
+    ]);
+    expect(of(second.log, 'started')).toEqual(['0:kept#1.1']);
+    const third = lifetime(path, {}, EPOCH + 2000, 1000, ({ scheduler }) => {
+      void scheduler.start();
+    });
+    expect(third.log).toEqual([]);
+    expect(third.scheduler.listJobs().map((job) => [job.id, job.status])).toEqual([
+      ['later', 'cancelled'],
+      ['kept', 'completed'],
+      ['batch', 'cancelled'],
+      ['child0', 'cancelled'],
+      ['child1', 'cancelled'],
+    ]);
   });
 
   it("keeps a running batch's finished children past retention, for the batch after a restart", () => {

@@ -29,12 +29,16 @@ export class JobCancelledError extends Error {
 export class QueueFullError extends Error {
   override name = 'QueueFullError' as const;
   readonly queueSize: number;
+  /** Runs waiting when the job was refused. */
+  readonly waiting: number;
 
-  constructor(queueSize: number) {
+  /** `needed` is the room the job asked for: one run, or a batch's first children. */
+  constructor(queueSize: number, waiting: number, needed = 1) {
     super(
-      `The queue is full: ${queueSize} runs wait (queueSize ${queueSize}); the job was not accepted`,
+      `The queue is full: ${waiting} of ${queueSize} runs (queueSize) wait, and the job needs room for ${needed}; it was not accepted`,
     );
     this.queueSize = queueSize;
+    this.waiting = waiting;
   }
 }
 
@@ -68,8 +72,9 @@ export class DuplicateJobIdError extends Error {
   override name = 'DuplicateJobIdError' as const;
   readonly jobId: string;
 
-  constructor(jobId: string) {
-    super(`Expected \`id\` to be unused, got '${jobId}' (string), which names a stored job`);
+  /** `field` names the id's place in the input (`jobs[1].id`); `holder`, the job it names. */
+  constructor(jobId: string, field = 'id', holder = 'a stored job') {
+    super(`Expected \`${field}\` to be unused, got '${jobId}' (string), which names ${holder}`);
     this.jobId = jobId;
   }
 }

@@ -383,7 +383,7 @@ export class JobLifecycle {
     const error =
       lastRun !== undefined && !ok
         ? lastRun.value
-        : new QueueFullError(this.#context.config.queueSize);
+        : new QueueFullError(this.#context.config.queueSize, this.waitingRuns);
     this.ending(job, ok, ok ? lastRun?.value : error);
     this.emit(
       this.transition(job, 'skipped', ok ? 'completed' : 'failed', {

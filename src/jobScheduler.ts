@@ -472,27 +472,27 @@ export class JobScheduler {
   #checkIds(spec: JobSpec): void {
     if (spec.id === undefined && spec.children.length === 0) return;
     const seen = new Set<string>();
-    const check = (candidate: JobSpec): void => {
-      if (candidate.id !== undefined) {
-        if (
-          seen.has(candidate.id) ||
-          this.#jobs.has(candidate.id) ||
-          this.#store.get(candidate.id) !== undefined
-        ) {
-          throw new DuplicateJobIdError(candidate.id);
-        }
-        seen.add(candidate.id);
+    const check = (candidate: JobSpec, field: string): void => {
+      const { id } = candidate;
+      if (id === undefined) return;
+      if (seen.has(id)) throw new DuplicateJobIdError(id, field, 'another job of this submission');
+      if (this.#jobs.has(id) || this.#store.get(id) !== undefined) {
+        throw new DuplicateJobIdError(id, field);
       }
-      for (const child of candidate.children) check(child);
+      seen.add(id);
     };
-    check(spec);
+    check(spec, 'id');
+    // A batch's children are one-off jobs: no deeper level has ids of its own.
+    for (const [index, child] of spec.children.entries()) check(child, `jobs[${index}].id`);
   }
 
   #checkCapacity(spec: JobSpec): void {
     if (spec.timing.kind !== 'now') return;
     const needed = spec.type === 'batch' ? Math.min(spec.children.length, spec.concurrency) : 1;
-    if (this.#jobs.waitingRuns + needed > this.#config.queueSize)
-      throw new QueueFullError(this.#config.queueSize);
+    const waiting = this.#jobs.waitingRuns;
+    if (waiting + needed > this.#config.queueSize) {
+      throw new QueueFullError(this.#config.queueSize, waiting, needed);
+    }
   }
 
   #handle(job: LiveJob, duringSubmit: readonly JobEvent[]): JobHandle {

@@ -309,6 +309,8 @@ describe('JobScheduler invariants under random workloads', () => {
   }, 240_000);
 
   it('names the error of a full queue', () => {
-    expect(new QueueFullError(3).message).toMatch(/queueSize 3/);
+    expect(new QueueFullError(3, 2, 2).message).toMatch(
+      /2 of 3 runs \(queueSize\) wait, and the job needs room for 2/,
+    );
   });
 });

@@ -285,7 +285,7 @@ describe('submitJob validation', () => {
     inVirtualTime({}, ({ scheduler }) => {
       scheduler.submitJob({ id: 'job_123', name: 'first', handler });
       expect(() => scheduler.submitJob({ id: 'job_123', name: 'again', handler })).toThrow(
-        DuplicateJobIdError,
+        new DuplicateJobIdError('job_123'),
       );
       expect(() =>
         scheduler.submitJob({
@@ -295,7 +295,14 @@ describe('submitJob validation', () => {
             { id: 'same', name: 'b', handler },
           ],
         }),
-      ).toThrow(DuplicateJobIdError);
+      ).toThrow(
+        "Expected `jobs[1].id` to be unused, got 'same' (string), which names another job of this submission",
+      );
+      expect(() =>
+        scheduler.submitJob({ name: 'batch', jobs: [{ id: 'job_123', name: 'a', handler }] }),
+      ).toThrow(
+        "Expected `jobs[0].id` to be unused, got 'job_123' (string), which names a stored job",
+      );
       expect(scheduler.listJobs().map((job) => job.id)).toEqual(['job_123']);
     });
   });
@@ -308,6 +315,11 @@ describe('submitJob validation', () => {
       scheduler.submitJob({ name: 'q2', handler: work(10, 1) });
       expect(() => scheduler.submitJob({ name: 'q3', handler: work(10, 1) })).toThrow(
         QueueFullError,
+      );
+      expect(() =>
+        scheduler.submitJob({ name: 'b', concurrency: 2, jobs: [{ name: 'c', handler }] }),
+      ).toThrow(
+        'The queue is full: 2 of 2 runs (queueSize) wait, and the job needs room for 1; it was not accepted',
       );
       expect(scheduler.listJobs().map((job) => job.name)).toEqual(['running', 'q1', 'q2']);
       expect(scheduler.getMetrics().totalJobs).toBe(3);

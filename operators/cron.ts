@@ -62,8 +62,12 @@ export class InvalidCronExpressionError extends Error {
   /** The parser's own explanation. */
   readonly reason: string;
 
-  constructor(expression: string, reason: string, options?: ErrorOptions) {
-    super(`Invalid cron expression '${expression}': ${reason}`, options);
+  /** `field` names where the expression was given: `expression` unless told (`schedule.cronExpr`). */
+  constructor(expression: string, reason: string, options?: ErrorOptions & { field?: string }) {
+    super(
+      `Invalid cron expression in \`${options?.field ?? 'expression'}\`, got '${expression}' (string): ${reason}`,
+      options,
+    );
     this.expression = expression;
     this.reason = reason;
   }
@@ -91,9 +95,10 @@ const TIMEZONE_EXPECTATION = "an IANA time zone such as 'America/New_York'";
 /** Zones already checked: the check builds an Intl formatter and parses an expression. */
 const validZones = new Set<string>();
 
-function assertTimezone(value: unknown): asserts value is string {
+/** `name` is the field a message names: `timezone`, or `schedule.timezone` for a job. */
+export function assertTimezone(value: unknown, name = 'timezone'): asserts value is string {
   if (typeof value !== 'string') {
-    throw new TypeError(expectedMessage('timezone', TIMEZONE_EXPECTATION, value));
+    throw new TypeError(expectedMessage(name, TIMEZONE_EXPECTATION, value));
   }
   if (validZones.has(value)) return;
   try {
@@ -101,7 +106,7 @@ function assertTimezone(value: unknown): asserts value is string {
     new Intl.DateTimeFormat('en-US', { timeZone: value });
     CronExpressionParser.parse('* * * * *', { currentDate: 0, tz: value });
   } catch {
-    throw new RangeError(expectedMessage('timezone', TIMEZONE_EXPECTATION, value));
+    throw new RangeError(expectedMessage(name, TIMEZONE_EXPECTATION, value));
   }
   validZones.add(value);
 }

@@ -1,4 +1,4 @@
-import { nextCronFire } from '../operators/cron.js';
+import { assertTimezone, InvalidCronExpressionError, nextCronFire } from '../operators/cron.js';
 import { assertTimeout } from '../operators/jobTimeout.js';
 import { type RetryPolicy, validateRetryPolicy } from '../operators/retryBackoff.js';
 import {
@@ -436,8 +436,17 @@ function resolveTiming(
       }
       assertNonEmptyString(field('schedule.cronExpr'), schedule.cronExpr);
       const timezone = given(schedule.timezone, 'UTC');
-      // Parses the expression and the zone now, so a bad one throws before anything is stored.
-      nextCronFire(schedule.cronExpr, config.scheduler.now(), timezone);
+      assertTimezone(timezone, field('schedule.timezone'));
+      // Parses the expression now, so a bad one throws before anything is stored.
+      try {
+        nextCronFire(schedule.cronExpr, config.scheduler.now(), timezone);
+      } catch (error) {
+        if (!(error instanceof InvalidCronExpressionError)) throw error;
+        throw new InvalidCronExpressionError(error.expression, error.reason, {
+          cause: error.cause,
+          field: field('schedule.cronExpr'),
+        });
+      }
       return { kind: 'cron', cronExpr: schedule.cronExpr, timezone };
     }
     case 'interval': {

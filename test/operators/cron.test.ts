@@ -354,7 +354,7 @@ describe('cron', () => {
         expression: '61 * * * *',
         reason: 'Constraint error, got value 61 expected range 0-59',
         message:
-          "Invalid cron expression '61 * * * *': Constraint error, got value 61 expected range 0-59",
+          "Invalid cron expression in `expression`, got '61 * * * *' (string): Constraint error, got value 61 expected range 0-59",
       });
       expect(isInvalidCronExpressionError(caught)).toBe(true);
     });

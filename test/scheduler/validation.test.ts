@@ -112,7 +112,7 @@ describe('submitJob validation', () => {
       'invalid cron',
       { name: 'x', schedule: { type: 'cron', cronExpr: '61 * * * *' }, handler },
       InvalidCronExpressionError as unknown as ErrorConstructor,
-      /61 \* \* \* \*/,
+      /`schedule.cronExpr`, got '61 \* \* \* \*' \(string\)/,
     ],
     [
       'invalid time zone',
@@ -122,7 +122,7 @@ describe('submitJob validation', () => {
         handler,
       },
       RangeError,
-      /`timezone`.*'Mars\/Olympus'/,
+      /`schedule.timezone`.*'Mars\/Olympus'/,
     ],
     [
       'interval 0',

@@ -50,7 +50,9 @@ const POLICY_FIELDS: ReadonlySet<keyof RetryPolicy> = new Set([
 ] as const);
 
 /** The fields {@link backoffDelay} reads. */
-type BackoffFields = Pick<RetryPolicy, 'initialDelay' | 'maxDelay' | 'backoffFactor' | 'jitter'>;
+/** What `backoffDelay` reads; the rest of a {@link RetryPolicy} may come along. */
+type BackoffFields = Pick<RetryPolicy, 'initialDelay' | 'maxDelay' | 'backoffFactor' | 'jitter'> &
+  Partial<RetryPolicy>;
 
 /** Shared by validateRetryPolicy and backoffDelay, so a delay is judged the same by both. */
 function assertBackoffFields(name: string, policy: BackoffFields): void {
@@ -96,6 +98,8 @@ export function backoffDelay(
   random: () => number = Math.random,
 ): number {
   assertObject('policy', policy);
+  // A whole RetryPolicy is welcome; a misspelt field (`jiter`) would pass for one left out.
+  assertKnownFields(policy, POLICY_FIELDS, (key) => `policy.${key}`);
   assertBackoffFields('policy', policy);
   assertInteger('n', n, 1);
   assertFunction('random', random);

@@ -74,7 +74,8 @@ const STORE_OPTIONS: ReadonlySet<string> = new Set<keyof SqliteStoreOptions>([
 export function sqliteStore(options: SqliteStoreOptions): DurableJobStore {
   assertOptions(options, STORE_OPTIONS);
   const { path, synchronous = 'normal', onWriteError = warn } = options;
-  if (typeof path !== 'string' || path.trim() === '') {
+  // A NUL byte ends the path for the C library, which would open a file other than the one named.
+  if (typeof path !== 'string' || path.trim() === '' || path.includes('\0')) {
     const ErrorClass = typeof path === 'string' ? RangeError : TypeError;
     throw new ErrorClass(expectedMessage('path', 'a file path', path));
   }

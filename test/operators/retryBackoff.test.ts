@@ -25,6 +25,14 @@ describe('backoffDelay', () => {
     expect(backoffDelay(policy, n)).toBe(delay);
   });
 
+  it('takes a whole retry policy, as written inline', () => {
+    const delay = backoffDelay(
+      { maxAttempts: 5, initialDelay: 100, maxDelay: 1000, backoffFactor: 3 },
+      3,
+    );
+    expect(delay).toBe(900);
+  });
+
   it('waits the same each time with backoffFactor 1', () => {
     const flat = { initialDelay: 250, maxDelay: 1000, backoffFactor: 1 };
     expect([1, 2, 10, 100].map((n) => backoffDelay(flat, n))).toEqual([250, 250, 250, 250]);
@@ -126,10 +134,18 @@ describe('backoffDelay', () => {
       "Expected `policy.jitter` to be one of 'none', 'full', 'equal', got `'half'` (string)",
     ],
     ['policy is null', null, TypeError, 'Expected `policy` to be an object, got `null` (null)'],
+    [
+      'a field is misspelt',
+      { ...policy, jiter: 'full' },
+      TypeError,
+      /`policy.jiter` to be left out/,
+    ],
   ])(
     'rejects a policy when %s, with the message retryBackoff gives',
     (_, bad, ErrorClass, message) => {
-      expect(() => backoffDelay(bad as never, 2)).toThrow(new ErrorClass(message));
+      expect(() => backoffDelay(bad as never, 2)).toThrow(
+        typeof message === 'string' ? new ErrorClass(message) : message,
+      );
       expect(() => backoffDelay(bad as never, 2)).toThrow(ErrorClass);
       const full = bad === null ? null : { maxAttempts: 3, ...bad };
       expect(() => retryBackoff(full as never)).toThrow(message);

@@ -225,6 +225,16 @@ describe('collectMetrics', () => {
     );
   });
 
+  it.each([
+    [undefined, /`scheduler` to be a JobScheduler, with `events\$`, got `undefined` \(undefined\)/],
+    [{}, /`scheduler` to be a JobScheduler, with `events\$`, got `\{\}` \(object\)/],
+    [{ events$: 1, metrics$: 1 }, /with `getMetrics`/],
+  ])('rejects %o for the scheduler, before registering anything', (scheduler, message) => {
+    const registry = new Registry();
+    expect(() => collectMetrics(scheduler as never, { registry })).toThrow(message);
+    expect(registry.getMetricsAsArray()).toHaveLength(0);
+  });
+
   it('returns a function that unregisters its metrics', () => {
     const { testScheduler, scheduler, work } = virtualScheduler();
     const registry = new Registry();

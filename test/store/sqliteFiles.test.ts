@@ -93,6 +93,7 @@ describe('sqliteStore files', () => {
 
   it('checks its options', () => {
     expect(() => sqliteStore({ path: '' })).toThrow(RangeError);
+    expect(() => sqliteStore({ path: 'jobs\0.db' })).toThrow(/`path` to be a file path/);
     expect(() => sqliteStore({ path: 3 as never })).toThrow(/`path`.*\(number\)/);
     expect(() => sqliteStore({ path: 'x.db', synchronous: 'off' as never })).toThrow(
       /`synchronous`.*'off'/,

@@ -101,7 +101,7 @@ const badCalls: [string, Call, ErrorConstructor, RegExp][] = [
         schedule: { type: 'cron', cronExpr: '* * * * *', timezone: 1 as never },
       }),
     TypeError,
-    /`timezone`/,
+    /`schedule.timezone`.*`1` \(number\)/,
   ],
   [
     'an unknown schedule type',

@@ -11,10 +11,31 @@ export function describeValue(value: unknown): string {
     return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
   }
   if (typeof value === 'function') return `[function ${value.name || 'anonymous'}]`;
+  if (typeof value !== 'object' || value === null) return String(value);
+  let json: string | undefined;
   try {
-    return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value);
+    json = JSON.stringify(value);
   } catch {
-    return Object.prototype.toString.call(value);
+    // A cycle, a BigInt, a throwing toJSON: the outline below still says what it is.
+  }
+  if (json === undefined) return outline(value);
+  // A payload of megabytes would otherwise be copied into the message whole.
+  return json.length > MAX_DESCRIPTION ? `${json.slice(0, MAX_DESCRIPTION)}…` : json;
+}
+
+const MAX_DESCRIPTION = 200;
+
+/** An object's first keys, for one JSON cannot render: `{ self: …, n: … }`. */
+function outline(value: object): string {
+  try {
+    if (Array.isArray(value)) return `[array of ${value.length}]`;
+    const keys = Object.keys(value);
+    const shown = keys.slice(0, 5).map((key) => `${key}: …`);
+    if (keys.length > 5) shown.push('…');
+    return `{ ${shown.join(', ')} }`;
+  } catch {
+    // A revoked Proxy answers nothing.
+    return '[object]';
   }
 }
 

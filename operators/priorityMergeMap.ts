@@ -15,20 +15,36 @@ import {
   expectedMessage,
 } from './validate.js';
 
-export interface PriorityMergeMapOptions<T> {
+/**
+ * Options for {@link priorityMergeMap}. `capacity` and `onOverflow` come together: a bounded
+ * queue must say what happens to a value it turns away.
+ */
+export type PriorityMergeMapOptions<T> = PriorityMergeSettings<T> & OverflowOptions<T>;
+
+interface PriorityMergeSettings<T> {
   /** How many inners may run at once: a whole number from 1, or `Infinity`. */
   readonly concurrency: number;
   /** The priority of a value; the highest waiting value starts first, FIFO among equals. */
   readonly priority: (value: T) => number;
-  /** How many values may wait for a slot. Default `Infinity`. */
-  readonly capacity?: number;
-  /** Receives each value that arrives while `capacity` values wait; required with `capacity`. */
-  readonly onOverflow?: (value: T) => void;
   /** Anti-starvation: every `aging` ms a value has waited counts as one priority level. */
   readonly aging?: number;
   /** The clock that `aging` reads. Default `asyncScheduler`. */
   readonly scheduler?: SchedulerLike;
 }
+
+type OverflowOptions<T> =
+  | {
+      /** How many values may wait for a slot. Default `Infinity`. */
+      readonly capacity?: undefined;
+      /** Receives each value that arrives while `capacity` values wait. */
+      readonly onOverflow?: (value: T) => void;
+    }
+  | {
+      /** How many values may wait for a slot. Default `Infinity`. */
+      readonly capacity: number;
+      /** Receives each value that arrives while `capacity` values wait; required with `capacity`. */
+      readonly onOverflow: (value: T) => void;
+    };
 
 const PRIORITY_MERGE_OPTIONS: ReadonlySet<string> = new Set<keyof PriorityMergeMapOptions<never>>([
   'concurrency',

@@ -76,6 +76,8 @@ describe('priorityMergeMap', () => {
     expectTypeOf<PriorityMergeMapOptions<Job>['onOverflow']>().toEqualTypeOf<
       ((value: Job) => void) | undefined
     >();
+    // @ts-expect-error capacity comes with onOverflow: a bounded queue says what it turns away
+    priorityMergeMap((job: Job) => of(job), { concurrency: 1, priority: () => 0, capacity: 5 });
     // @ts-expect-error priority is required
     priorityMergeMap((job: Job) => of(job), { concurrency: 1 });
     // @ts-expect-error priority must return a number

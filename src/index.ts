@@ -15,6 +15,11 @@ export type { HandlerDefaults } from './handlerRegistry.js';
 export { JobScheduler } from './jobScheduler.js';
 export type { AcceptedJob, DurableJobStore, JobStore, RecoveredJob } from './jobStore.js';
 export type {
+  BatchJobInput,
+  CronJobInput,
+  CronSchedule,
+  ImmediateJobInput,
+  IntervalSchedule,
   JobContext,
   JobDefinition,
   JobEvent,
@@ -27,9 +32,12 @@ export type {
   JobStatus,
   JobType,
   MissedRunsPolicy,
+  OnceSchedule,
   OverlapPolicy,
   Quantiles,
+  RecurringJobInput,
   Schedule,
+  ScheduledJobInput,
   SchedulerConfig,
   SchedulerMetrics,
   StopOptions,

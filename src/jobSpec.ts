@@ -347,6 +347,7 @@ function given<T>(value: T | undefined, fallback: T): T {
 function assertFieldsApply(input: JobInput, type: JobType, field: (name: string) => string): void {
   if (type === 'batch') {
     refuse(input, 'handler', 'left out of a batch: each of its `jobs` has its own', field);
+    refuse(input, 'payload', 'left out of a batch: each of its `jobs` has its own', field);
   } else {
     // Reached with a schedule only: without one, `jobs` makes the job a batch.
     refuse(

@@ -34,15 +34,28 @@ export type OverlapPolicy = 'skip' | 'queue' | 'allow';
  * const nightly: Schedule = { type: 'cron', cronExpr: '0 0 * * *', timezone: 'Europe/Paris' };
  * ```
  */
-export type Schedule =
-  | { readonly type: 'once'; readonly startTime: Date | number }
-  | { readonly type: 'cron'; readonly cronExpr: string; readonly timezone?: string }
-  | {
-      readonly type: 'interval';
-      readonly every: number;
-      readonly startTime?: Date | number;
-      readonly maxRuns?: number;
-    };
+export type Schedule = OnceSchedule | CronSchedule | IntervalSchedule;
+
+/** A scheduled job's one run, at `startTime`; a past one runs at once. */
+export interface OnceSchedule {
+  readonly type: 'once';
+  readonly startTime: Date | number;
+}
+
+/** A cron job's runs: 5 fields, or 6 with seconds first, read in `timezone` (default UTC). */
+export interface CronSchedule {
+  readonly type: 'cron';
+  readonly cronExpr: string;
+  readonly timezone?: string | undefined;
+}
+
+/** A recurring job's runs: every `every` ms, from `startTime` (default: one period from now). */
+export interface IntervalSchedule {
+  readonly type: 'interval';
+  readonly every: number;
+  readonly startTime?: Date | number | undefined;
+  readonly maxRuns?: number | undefined;
+}
 
 /** What a cron or recurring job does about fires missed while no scheduler was running. */
 export type MissedRunsPolicy = 'skip' | 'once';
@@ -69,55 +82,103 @@ export interface JobContext {
  * };
  * ```
  */
-export type JobHandler<P = unknown, R = unknown> = BivariantHandler<P, R>['handle'];
+export type JobHandler<P = unknown, R = unknown> = (
+  payload: P,
+  context: JobContext,
+) => R | PromiseLike<R> | Observable<R>;
 
-/**
- * Declared as a method so that a handler of a specific payload type still fits where any job is
- * accepted, such as a batch's `jobs` array of mixed payloads.
- */
-interface BivariantHandler<P, R> {
-  handle(payload: P, context: JobContext): R | PromiseLike<R> | Observable<R>;
-}
-
-/**
- * What `submitJob` takes. Only `name` and `handler` are required (a batch takes `jobs` instead
- * of a handler).
- *
- * @example
- * ```ts
- * scheduler.submitJob({ name: 'process_data', priority: Priority.High, payload: 'user_data', handler });
- * ```
- */
 /**
  * A job's retry policy: {@link RetryPolicy} without `resetOnSuccess`. A job counts its attempts
  * by handler run, and a run that emits a value and then fails has still failed.
  */
 export type JobRetryPolicy = Omit<RetryPolicy, 'resetOnSuccess'>;
 
-export interface JobInput<P = unknown, R = unknown> {
-  readonly id?: string;
+/**
+ * What `submitJob` takes: one of five kinds of job, told apart by `schedule` and `jobs` (and by
+ * `type`, which may be left out). Only `name` is always required; a job without a `handler`
+ * runs the one `define()` gave its name.
+ *
+ * The payload is checked against the handler: a handler that needs a payload needs one given.
+ * A batch's `jobs` are checked one by one at run time only, so that they may mix payload types.
+ *
+ * @example
+ * ```ts
+ * scheduler.submitJob({ name: 'process_data', priority: Priority.High, payload: 'user_data', handler });
+ * ```
+ */
+// `any` by default, so that `JobInput[]` holds jobs of any payload, as a batch's `jobs` do.
+// biome-ignore lint/suspicious/noExplicitAny: a list of jobs mixes payload types.
+export type JobInput<P = any, R = unknown> =
+  | ImmediateJobInput<P, R>
+  | ScheduledJobInput<P, R>
+  | CronJobInput<P, R>
+  | RecurringJobInput<P, R>
+  | BatchJobInput;
+
+/** Fields every kind of job takes. */
+interface CommonJobFields {
+  readonly id?: string | undefined;
   readonly name: string;
-  /** Inferred from `schedule` and `jobs` when left out. */
-  readonly type?: JobType;
-  readonly priority?: number;
-  readonly payload?: P;
-  readonly handler?: JobHandler<P, R>;
-  readonly schedule?: Schedule;
+  readonly priority?: number | undefined;
   /** Overrides the scheduler's retry settings field by field. */
-  readonly retryPolicy?: Partial<JobRetryPolicy>;
+  readonly retryPolicy?: Partial<JobRetryPolicy> | undefined;
   /** Per-attempt timeout in ms; defaults to the config's `jobTimeout`. */
-  readonly timeout?: number;
-  /** Cron and recurring jobs only. Default `'skip'`. */
-  readonly overlap?: OverlapPolicy;
+  readonly timeout?: number | undefined;
+}
+
+/** The payload a handler needs: required unless the handler takes `undefined`. */
+type PayloadField<P> = undefined extends P ? { readonly payload?: P } : { readonly payload: P };
+
+/** A job that runs a handler, given here or defined for its name. */
+type HandlerJobFields<P, R> = CommonJobFields &
+  PayloadField<P> & {
+    readonly handler?: JobHandler<P, R> | undefined;
+    readonly jobs?: undefined;
+    readonly concurrency?: undefined;
+  };
+
+/** Fields only jobs that repeat take. */
+interface RepeatFields {
+  /** What a fire does while the previous run is unfinished. Default `'skip'`. */
+  readonly overlap?: OverlapPolicy | undefined;
   /**
-   * Cron and recurring jobs in a durable store: after a restart, `'once'` runs one fire for all
-   * those missed while the process was down; `'skip'` (default) just continues from now.
+   * With a durable store, after a restart: `'once'` runs one fire for all those missed while the
+   * process was down; `'skip'` (default) just continues from now.
    */
-  readonly missedRuns?: MissedRunsPolicy;
-  /** A batch's children. */
-  readonly jobs?: readonly JobInput[];
-  /** How many of a batch's children may run at once. Default: the scheduler's `maxWorkers`. */
-  readonly concurrency?: number;
+  readonly missedRuns?: MissedRunsPolicy | undefined;
+}
+
+interface NoRepeatFields {
+  readonly overlap?: undefined;
+  readonly missedRuns?: undefined;
+}
+
+/** Runs once, now. */
+export type ImmediateJobInput<P = unknown, R = unknown> = HandlerJobFields<P, R> &
+  NoRepeatFields & { readonly type?: 'immediate' | undefined; readonly schedule?: undefined };
+
+/** Runs once, at `schedule.startTime`. */
+export type ScheduledJobInput<P = unknown, R = unknown> = HandlerJobFields<P, R> &
+  NoRepeatFields & { readonly type?: 'scheduled' | undefined; readonly schedule: OnceSchedule };
+
+/** Runs at each fire time of `schedule.cronExpr`. */
+export type CronJobInput<P = unknown, R = unknown> = HandlerJobFields<P, R> &
+  RepeatFields & { readonly type?: 'cron' | undefined; readonly schedule: CronSchedule };
+
+/** Runs every `schedule.every` ms. */
+export type RecurringJobInput<P = unknown, R = unknown> = HandlerJobFields<P, R> &
+  RepeatFields & { readonly type?: 'recurring' | undefined; readonly schedule: IntervalSchedule };
+
+/** Runs its `jobs` now, at most `concurrency` at once, and settles once all have. */
+export interface BatchJobInput extends CommonJobFields, NoRepeatFields {
+  readonly type?: 'batch' | undefined;
+  /** The children: one-off jobs, each with its own handler and payload. */
+  readonly jobs: readonly JobInput[];
+  /** How many of the children may run at once. Default: the scheduler's `maxWorkers`. */
+  readonly concurrency?: number | undefined;
+  readonly payload?: undefined;
+  readonly handler?: undefined;
+  readonly schedule?: undefined;
 }
 
 /** A handle on a submitted job. */
@@ -307,9 +368,9 @@ export interface SchedulerConfig {
 
 export interface StopOptions {
   /** Run every queued job before stopping. Default false. */
-  readonly drain?: boolean;
+  readonly drain?: boolean | undefined;
   /** ms that running (and, with `drain`, queued) jobs get before their signals are aborted: 0 to 2147483647, or `Infinity`. Default: the config's `jobTimeout`. */
-  readonly timeout?: number;
+  readonly timeout?: number | undefined;
 }
 
 /** What `stop()` resolves with: every job it ended without a result. */

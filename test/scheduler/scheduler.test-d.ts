@@ -1,0 +1,120 @@
+import { of } from 'rxjs';
+import { describe, expectTypeOf, it } from 'vitest';
+import {
+  type JobEvent,
+  type JobHandle,
+  type JobHandler,
+  type JobInput,
+  JobScheduler,
+} from '../../src/index.js';
+
+const scheduler = new JobScheduler();
+
+describe('submitJob', () => {
+  it('infers the result from the handler, whatever it returns', () => {
+    expectTypeOf(
+      scheduler.submitJob({ name: 'len', payload: 'abc', handler: async (text) => text.length }),
+    ).toEqualTypeOf<JobHandle<number>>();
+    expectTypeOf(scheduler.submitJob({ name: 'sync', handler: () => 'done' })).toEqualTypeOf<
+      JobHandle<string>
+    >();
+    expectTypeOf(scheduler.submitJob({ name: 'obs', handler: () => of(true) })).toEqualTypeOf<
+      JobHandle<boolean>
+    >();
+  });
+
+  it('checks the payload against the handler', () => {
+    const pick: JobHandler<'a' | 'b', string> = async (choice) => choice;
+    scheduler.submitJob({ name: 'pick', payload: 'a', handler: pick });
+    // @ts-expect-error a string is not one of the handler's payloads
+    scheduler.submitJob({ name: 'pick', payload: 'zzz' as string, handler: pick });
+    // @ts-expect-error the handler reads a string that is never given
+    scheduler.submitJob({ name: 'upper', handler: async (text: string) => text.toUpperCase() });
+    // A handler that can take undefined, or no payload at all, needs none.
+    scheduler.submitJob({ name: 'maybe', handler: (text: string | undefined) => text ?? '' });
+    scheduler.submitJob({ name: 'none', handler: () => 1 });
+  });
+
+  it('takes a job by name, for define(), without a handler', () => {
+    scheduler.submitJob({ name: 'send_email', payload: 'ada@example.com' });
+  });
+
+  it('ties type to schedule and jobs', () => {
+    const handler = () => 1;
+    scheduler.submitJob({
+      name: 'nightly',
+      type: 'cron',
+      schedule: { type: 'cron', cronExpr: '0 0 * * *' },
+      handler,
+    });
+    // @ts-expect-error a cron job needs its schedule, as in Go's JobTypeCron
+    scheduler.submitJob({ name: 'nightly', type: 'cron', handler });
+    scheduler.submitJob({
+      name: 'x',
+      type: 'immediate',
+      // @ts-expect-error an immediate job has no schedule
+      schedule: { type: 'cron', cronExpr: '* * * * *' },
+      handler,
+    });
+    // @ts-expect-error a batch needs its jobs
+    scheduler.submitJob({ name: 'x', type: 'batch' });
+  });
+
+  it('refuses fields that would do nothing for the kind of job', () => {
+    const handler = () => 1;
+    scheduler.submitJob({
+      name: 'tick',
+      schedule: { type: 'interval', every: 1000 },
+      overlap: 'queue',
+      handler,
+    });
+    // @ts-expect-error only jobs that repeat take overlap
+    scheduler.submitJob({ name: 'once', overlap: 'queue', handler });
+    // @ts-expect-error only a batch takes concurrency
+    scheduler.submitJob({ name: 'one', concurrency: 2, handler });
+    // @ts-expect-error a batch's jobs have the handlers
+    scheduler.submitJob({ name: 'b', handler, jobs: [{ name: 'c', handler }] });
+    // @ts-expect-error a batch runs now: jobs do not go with a schedule
+    scheduler.submitJob({
+      name: 'later',
+      schedule: { type: 'once', startTime: 0 },
+      jobs: [{ name: 'c', handler }],
+    });
+  });
+
+  it('lets a batch, and a list of jobs, mix payload types', () => {
+    const double: JobHandler<number, number> = (n) => n * 2;
+    const shout: JobHandler<string, string> = (text) => text.toUpperCase();
+    const jobs: JobInput[] = [
+      { name: 'double', payload: 2, handler: double },
+      { name: 'shout', payload: 'hi', handler: shout },
+    ];
+    scheduler.submitJob({ name: 'both', jobs, concurrency: 2 });
+  });
+
+  it('takes undefined for a field left out, under exactOptionalPropertyTypes', () => {
+    scheduler.submitJob({ name: 'x', handler: () => 1, timeout: undefined, priority: undefined });
+    void scheduler.stop({ drain: undefined, timeout: undefined });
+  });
+});
+
+describe('events$', () => {
+  it('switches on the event type', () => {
+    scheduler.events$.subscribe((event) => {
+      expectTypeOf(event).toEqualTypeOf<JobEvent>();
+      switch (event.type) {
+        case 'submitted':
+        case 'queued':
+        case 'started':
+        case 'retrying':
+        case 'completed':
+        case 'failed':
+        case 'cancelled':
+        case 'skipped':
+          break;
+        default:
+          expectTypeOf(event.type).toEqualTypeOf<never>();
+      }
+    });
+  });
+});

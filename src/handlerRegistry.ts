@@ -9,11 +9,11 @@ import type { JobHandler, JobRetryPolicy, MissedRunsPolicy, OverlapPolicy } from
 
 /** Settings a defined handler gives the jobs submitted by its name, unless a job sets its own. */
 export interface HandlerDefaults {
-  readonly priority?: number;
-  readonly timeout?: number;
-  readonly retryPolicy?: Partial<JobRetryPolicy>;
-  readonly overlap?: OverlapPolicy;
-  readonly missedRuns?: MissedRunsPolicy;
+  readonly priority?: number | undefined;
+  readonly timeout?: number | undefined;
+  readonly retryPolicy?: Partial<JobRetryPolicy> | undefined;
+  readonly overlap?: OverlapPolicy | undefined;
+  readonly missedRuns?: MissedRunsPolicy | undefined;
 }
 
 export interface DefinedHandler {

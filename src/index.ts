@@ -15,6 +15,7 @@ export type { HandlerDefaults } from './handlerRegistry.js';
 export { JobScheduler } from './jobScheduler.js';
 export type { AcceptedJob, DurableJobStore, JobStore, RecoveredJob } from './jobStore.js';
 export type {
+  BatchChildInput,
   BatchJobInput,
   CronJobInput,
   CronSchedule,
@@ -27,6 +28,7 @@ export type {
   JobHandle,
   JobHandler,
   JobInput,
+  JobOptions,
   JobRetryPolicy,
   JobSnapshot,
   JobStatus,

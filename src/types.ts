@@ -73,6 +73,7 @@ export interface JobContext {
 
 /**
  * Does the work: returns a value, a Promise, or an Observable whose last value is the result.
+ * `JobHandler<never>` is a handler of any payload, for a registry of handlers of different kinds.
  *
  * @example
  * ```ts
@@ -106,19 +107,21 @@ export type JobRetryPolicy = Omit<RetryPolicy, 'resetOnSuccess'>;
  * scheduler.submitJob({ name: 'process_data', priority: Priority.High, payload: 'user_data', handler });
  * ```
  */
-// `any` by default, so that `JobInput[]` holds jobs of any payload, as a batch's `jobs` do.
-// biome-ignore lint/suspicious/noExplicitAny: a list of jobs mixes payload types.
-export type JobInput<P = any, R = unknown> =
+// `never` by default, so that `JobInput[]` holds jobs of any payload, as a batch's `jobs` do,
+// while an unannotated handler parameter in it is `never`, not a silent `any`.
+export type JobInput<P = never, R = unknown> =
   | ImmediateJobInput<P, R>
   | ScheduledJobInput<P, R>
   | CronJobInput<P, R>
   | RecurringJobInput<P, R>
   | BatchJobInput;
 
-/** Fields every kind of job takes. */
-interface CommonJobFields {
+/**
+ * Fields every kind of job takes besides `name`: for an options object that a helper of yours
+ * spreads into its jobs.
+ */
+export interface JobOptions {
   readonly id?: string | undefined;
-  readonly name: string;
   readonly priority?: number | undefined;
   /** Overrides the scheduler's retry settings field by field. */
   readonly retryPolicy?: Partial<JobRetryPolicy> | undefined;
@@ -127,11 +130,20 @@ interface CommonJobFields {
 }
 
 /** The payload a handler needs: required unless the handler takes `undefined`. */
-type PayloadField<P> = undefined extends P ? { readonly payload?: P } : { readonly payload: P };
+// A key remapped mapped type, not a conditional type: it stays an object type while `P` is a
+// type parameter, so a generic wrapper's `{ name, payload, handler }` still type-checks.
+// `never` (JobInput's default) is a job of any payload: optional, of type unknown.
+type PayloadField<P> = {
+  readonly payload?: [P] extends [never] ? unknown : P;
+} & {
+  readonly [K in 'payload' as [P] extends [never] ? never : undefined extends P ? never : K]: P;
+};
 
 /** A job that runs a handler, given here or defined for its name. */
-type HandlerJobFields<P, R> = CommonJobFields &
+type HandlerJobFields<P, R> = JobOptions &
   PayloadField<P> & {
+    /** What the job is called; a job without a `handler` runs the one `define()` gave it. */
+    readonly name: string;
     readonly handler?: JobHandler<P, R> | undefined;
     readonly jobs?: undefined;
     readonly concurrency?: undefined;
@@ -169,11 +181,15 @@ export type CronJobInput<P = unknown, R = unknown> = HandlerJobFields<P, R> &
 export type RecurringJobInput<P = unknown, R = unknown> = HandlerJobFields<P, R> &
   RepeatFields & { readonly type?: 'recurring' | undefined; readonly schedule: IntervalSchedule };
 
+/** A batch's child: a job that runs now, of any payload type. */
+export type BatchChildInput = ImmediateJobInput<never, unknown>;
+
 /** Runs its `jobs` now, at most `concurrency` at once, and settles once all have. */
-export interface BatchJobInput extends CommonJobFields, NoRepeatFields {
+export interface BatchJobInput extends JobOptions, NoRepeatFields {
+  readonly name: string;
   readonly type?: 'batch' | undefined;
   /** The children: one-off jobs, each with its own handler and payload. */
-  readonly jobs: readonly JobInput[];
+  readonly jobs: readonly BatchChildInput[];
   /** How many of the children may run at once. Default: the scheduler's `maxWorkers`. */
   readonly concurrency?: number | undefined;
   readonly payload?: undefined;

@@ -217,7 +217,7 @@ const badCalls: [string, Call, ErrorConstructor, RegExp][] = [
     (s) =>
       s.submitJob({
         name: 'x',
-        jobs: [{ name: 'later', handler, schedule: { type: 'once', startTime: 5 } }],
+        jobs: [{ name: 'later', handler, schedule: { type: 'once', startTime: 5 } } as never],
       }),
     TypeError,
     /`jobs\[0\].type`/,

@@ -1,10 +1,12 @@
 import { of } from 'rxjs';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
+  type BatchChildInput,
   type JobEvent,
   type JobHandle,
   type JobHandler,
   type JobInput,
+  type JobOptions,
   JobScheduler,
 } from '../../src/index.js';
 
@@ -85,11 +87,39 @@ describe('submitJob', () => {
   it('lets a batch, and a list of jobs, mix payload types', () => {
     const double: JobHandler<number, number> = (n) => n * 2;
     const shout: JobHandler<string, string> = (text) => text.toUpperCase();
-    const jobs: JobInput[] = [
+    const children: BatchChildInput[] = [
       { name: 'double', payload: 2, handler: double },
       { name: 'shout', payload: 'hi', handler: shout },
     ];
-    scheduler.submitJob({ name: 'both', jobs, concurrency: 2 });
+    scheduler.submitJob({ name: 'both', jobs: children, concurrency: 2 });
+    const inputs: JobInput[] = [
+      { name: 'tick', schedule: { type: 'interval', every: 10 }, payload: 2, handler: double },
+      { name: 'shout', payload: 'hi', handler: shout },
+    ];
+    for (const input of inputs) scheduler.submitJob(input);
+    // @ts-expect-error without a type of its own, a handler's payload in a list is never
+    const untyped: JobInput = { name: 'a', payload: 2, handler: (n) => n.toUpperCase() };
+    const cronChild: BatchChildInput = {
+      name: 'c',
+      // @ts-expect-error a batch's children run now: no cron child
+      schedule: { type: 'cron', cronExpr: '* * * * *' },
+    };
+    void [untyped, cronChild];
+  });
+
+  it('takes a generic wrapper, an options object and a registry of handlers', () => {
+    function enqueue<P, R>(name: string, payload: P, handler: JobHandler<P, R>): JobHandle<R> {
+      return scheduler.submitJob({ name, payload, handler });
+    }
+    expectTypeOf(enqueue('len', 'abc', (text) => text.length)).toEqualTypeOf<JobHandle<number>>();
+    const options: JobOptions = { priority: 2, timeout: 1000 };
+    scheduler.submitJob({ ...options, name: 'with-options', handler: () => 1 });
+    const registry: Record<string, JobHandler<never>> = {
+      email: async (to: string) => to,
+      resize: (ms: number) => ms,
+    };
+    for (const [name, handler] of Object.entries(registry)) scheduler.define(name, handler);
+    scheduler.define('x', () => 1, { priority: undefined, timeout: undefined });
   });
 
   it('takes undefined for a field left out, under exactOptionalPropertyTypes', () => {

@@ -89,13 +89,14 @@ class Attempt implements RunningAttempt, Unsubscribable {
     this.#signal = signal;
     let output: unknown;
     let observable: boolean;
-    let thenable: boolean;
+    let promise: Promise<unknown> | undefined;
     try {
       output = handler(payload, new HandlerContext(signal, run.attempt, run.run, job.ref));
-      // Telling what came back reads its `lift` and `then`, which can throw (a getter, a revoked
-      // Proxy): that fails the attempt as a throw would, not the scheduler.
+      // Telling what came back reads its `lift`, its `then` and a Promise's `constructor`, any of
+      // which can throw (a getter, a revoked Proxy): that fails the attempt as a throw would,
+      // not the scheduler.
       observable = isObservable(output);
-      thenable = !observable && isThenable(output);
+      if (!observable && isThenable(output)) promise = Promise.resolve(output);
     } catch (error) {
       this.#settled = true;
       this.#failed(error);
@@ -103,12 +104,12 @@ class Attempt implements RunningAttempt, Unsubscribable {
     }
     if (observable) {
       this.#follow(output as Observable<unknown>, signal, timeout);
-    } else if (thenable) {
+    } else if (promise !== undefined) {
       if (timeout !== Number.POSITIVE_INFINITY) {
         this.#deadline = armTimeout(scheduler, timeout, () => this.#timedOut(timeout));
       }
       // Both callbacks are attached at once, so a rejection after a timeout is still handled.
-      Promise.resolve(output).then(
+      promise.then(
         (value) => this.#fulfilled(value),
         (error: unknown) => this.#rejected(error),
       );

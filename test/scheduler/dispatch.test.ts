@@ -160,13 +160,24 @@ describe('JobScheduler dispatch', () => {
           },
         }),
       });
+      const promise = Promise.resolve(1);
+      Object.defineProperty(promise, 'constructor', {
+        get(): never {
+          throw boom;
+        },
+      });
+      const guarded = scheduler.submitJob({ name: 'constructor', handler: () => promise });
       const good = scheduler.submitJob({ name: 'fine', handler: work(1, 'ok') });
       flush();
+      expect(scheduler.getJobStatus(guarded.id)).toMatchObject({
+        status: 'failed',
+        error: boom,
+      });
       expect(scheduler.getJobStatus(revoked.id)).toMatchObject({ status: 'failed' });
       expect(scheduler.getJobStatus(revoked.id)?.error).toBeInstanceOf(TypeError);
       expect(scheduler.getJobStatus(getter.id)).toMatchObject({ status: 'failed', error: boom });
       expect(scheduler.getJobStatus(good.id)).toMatchObject({ status: 'completed', result: 'ok' });
-      expect(events.filter((event) => event.final)).toHaveLength(3);
+      expect(events.filter((event) => event.final)).toHaveLength(4);
     });
   });
 

@@ -431,13 +431,16 @@ export class JobLifecycle {
   /** Ends a job for good: its timers stop, queued runs are skipped, running attempts aborted. */
   cancel(job: LiveJob, reason: JobCancelledError): void {
     if (job.ended) return;
+    // Before any event: a subscriber that cancels another job frees a worker, which must not
+    // start a run of this one, or of a batch's child not cancelled yet.
+    this.#dropQueuedTree(job);
     this.ending(job, false, reason);
     if (job.spec.type === 'batch' && job.source !== undefined) {
       this.#offPath.activeBatches -= 1;
     }
     this.#stopRuns(job);
-    // The children with nothing running first. Cancelling a running attempt frees its worker at
-    // once, and the worker takes the next run in the heap: none of a sibling's may be left there.
+    // The children with nothing running first, so their events come out before a worker that
+    // a running one frees starts another job.
     for (const child of job.children) if (child.runningCount === 0) this.cancel(child, reason);
     for (const child of job.children) this.cancel(child, reason);
     const attempts = job.runningAttempts();

@@ -54,6 +54,38 @@ describe('JobScheduler batch children cancelled before their turn', () => {
     expect(invoked).toEqual(['a']);
   });
 
+  it('are not started when a subscriber cancels another job during the cascade', () => {
+    const invoked: string[] = [];
+    inVirtualTime({ maxWorkers: 2 }, ({ scheduler, testScheduler, flush }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'x',
+        name: 'x',
+        handler: () => testScheduler.createColdObservable('1s x|'),
+      });
+      scheduler.submitJob({
+        id: 'batch',
+        name: 'batch',
+        concurrency: 3,
+        jobs: ['a', 'b', 'c'].map((name) => ({
+          id: name,
+          name,
+          handler: () => {
+            invoked.push(name);
+            return testScheduler.createColdObservable('1s x|');
+          },
+        })),
+      });
+      // b's end frees x's worker while c still waits in the queue, not cancelled yet.
+      scheduler.events$.subscribe((event) => {
+        if (event.jobId === 'b' && event.type === 'cancelled') scheduler.cancelJob('x');
+      });
+      testScheduler.schedule(() => scheduler.cancelJob('batch'), 5);
+      flush();
+    });
+    expect(invoked).toEqual(['a']);
+  });
+
   it('do not hold a stop without drain until its deadline', async () => {
     let report: Promise<StopReport> | undefined;
     inVirtualTime({}, ({ scheduler, log, work, testScheduler, flush }) => {

@@ -321,6 +321,9 @@ export class JobScheduler {
    * now, in the store too, and is not resumed. A batch takes its stored children with it.
    */
   #cancelStored(id: string): boolean {
+    // Stored jobs wait in memory only until start() resumes them; after a stop() the streams
+    // are closed, and the jobs are the next process's.
+    if (this.#state !== 'idle') return false;
     this.#open();
     const entry = this.#recovered.find(({ definition }) => definition.id === id);
     if (entry === undefined) return false;

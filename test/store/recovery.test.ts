@@ -237,6 +237,25 @@ describe('recovery from a sqliteStore', () => {
     ]);
   });
 
+  it('leaves a stored job to the next process once stop() has been called', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 5, ({ scheduler }) => {
+      scheduler.submitJob({
+        id: 'later',
+        name: 'sleep',
+        payload: 10,
+        schedule: { type: 'once', startTime: EPOCH + 500 },
+      });
+    });
+    lifetime(path, {}, EPOCH + 100, 1000, ({ scheduler }) => {
+      expect(scheduler.getJobStatus('later')?.status).toBe('pending');
+      void scheduler.stop();
+      expect(scheduler.cancelJob('later')).toBe(false);
+    });
+    const third = lifetime(path, {}, EPOCH + 2000, 1000, ({ scheduler }) => void scheduler.start());
+    expect(of(third.log, 'completed')).toEqual(['10:later#1.1']);
+  });
+
   it("keeps a running batch's finished children past retention, for the batch after a restart", () => {
     const path = tempDbPath();
     lifetime(path, { retention: 0 }, EPOCH, 25, ({ scheduler }) => {

@@ -274,7 +274,8 @@ function resolveHandler(
       ),
     );
   }
-  const handler = inline ?? defined;
+  // Only a handler left out falls back to the defined one: `null` is refused below.
+  const handler = inline === undefined ? defined : inline;
   if (typeof handler !== 'function') {
     assertFunction(field('handler'), inline);
   }
@@ -451,24 +452,25 @@ function resolveTiming(
       return { kind: 'cron', cronExpr: schedule.cronExpr, timezone };
     }
     case 'interval': {
-      assertInteger(field('schedule.every'), schedule.every, 1);
-      // Past this, the first fire is a time no Date can hold, and `nextRunAt` an Invalid Date.
-      const longest = LATEST_DATE_MS - config.scheduler.now();
-      if (schedule.every > longest) {
+      const { every } = schedule;
+      assertInteger(field('schedule.every'), every, 1);
+      const startTime =
+        schedule.startTime === undefined
+          ? undefined
+          : toEpochMs(field('schedule.startTime'), schedule.startTime);
+      // Past this, the fire after the first is a time no Date can hold, and `nextRunAt` an
+      // Invalid Date. The first is `startTime`, or a period from now.
+      const longest = LATEST_DATE_MS - Math.max(startTime ?? 0, config.scheduler.now());
+      if (every > longest) {
         throw new RangeError(
-          expectedMessage(
-            field('schedule.every'),
-            `a whole number from 1 to ${longest}`,
-            schedule.every,
-          ),
+          expectedMessage(field('schedule.every'), `a whole number from 1 to ${longest}`, every),
         );
       }
       const maxRuns = given(schedule.maxRuns, Number.POSITIVE_INFINITY);
       assertInteger(field('schedule.maxRuns'), maxRuns, 1, true);
-      if (schedule.startTime === undefined)
-        return { kind: 'interval', every: schedule.every, maxRuns };
-      const startTime = toEpochMs(field('schedule.startTime'), schedule.startTime);
-      return { kind: 'interval', every: schedule.every, startTime, maxRuns };
+      return startTime === undefined
+        ? { kind: 'interval', every, maxRuns }
+        : { kind: 'interval', every, startTime, maxRuns };
     }
   }
 }

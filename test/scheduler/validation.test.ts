@@ -223,6 +223,12 @@ describe('submitJob validation', () => {
       /`jobs\[0\]`.*undefined/,
     ],
     [
+      'a period whose second fire, after startTime, no Date can hold',
+      { name: 'x', schedule: { type: 'interval', every: 8.64e15 - 10, startTime: 1000 }, handler },
+      RangeError,
+      /`schedule.every` to be a whole number from 1 to 8639999999999000/,
+    ],
+    [
       'a period no Date can hold',
       { name: 'x', schedule: { type: 'interval', every: 1e300 }, handler },
       RangeError,
@@ -250,6 +256,16 @@ describe('submitJob validation', () => {
       expect(() => scheduler.submitJob(input)).toThrow(message);
       expect(scheduler.listJobs()).toEqual([]);
       expect(scheduler.getMetrics()).toEqual(before);
+    });
+  });
+
+  it('refuses a null handler rather than run the one defined for the name', () => {
+    inVirtualTime({}, ({ scheduler }) => {
+      scheduler.define('defined', handler);
+      expect(() => scheduler.submitJob({ name: 'defined', handler: null as never })).toThrow(
+        new TypeError('Expected `handler` to be a function, got `null` (null)'),
+      );
+      expect(scheduler.listJobs()).toEqual([]);
     });
   });
 

@@ -4,8 +4,19 @@
  * ``Expected `concurrency` to be a whole number from 1 and up, got `0` (number)``.
  */
 
-/** Renders a value for an error message without throwing on symbols or cyclic objects. */
+/**
+ * Renders a value for an error message. Never throws, whatever the value: a message about a bad
+ * argument must not turn into another error (a revoked Proxy, a throwing getter).
+ */
 export function describeValue(value: unknown): string {
+  try {
+    return render(value);
+  } catch {
+    return `[${typeof value}]`;
+  }
+}
+
+function render(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (value instanceof Date) {
     return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString();
@@ -27,22 +38,21 @@ const MAX_DESCRIPTION = 200;
 
 /** An object's first keys, for one JSON cannot render: `{ self: …, n: … }`. */
 function outline(value: object): string {
-  try {
-    if (Array.isArray(value)) return `[array of ${value.length}]`;
-    const keys = Object.keys(value);
-    const shown = keys.slice(0, 5).map((key) => `${key}: …`);
-    if (keys.length > 5) shown.push('…');
-    return `{ ${shown.join(', ')} }`;
-  } catch {
-    // A revoked Proxy answers nothing.
-    return '[object]';
-  }
+  if (Array.isArray(value)) return `[array of ${value.length}]`;
+  const keys = Object.keys(value);
+  const shown = keys.slice(0, 5).map((key) => `${key}: …`);
+  if (keys.length > 5) shown.push('…');
+  return `{ ${shown.join(', ')} }`;
 }
 
 function typeOf(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  if (value instanceof Date) return 'Date';
+  try {
+    if (Array.isArray(value)) return 'array';
+    if (value instanceof Date) return 'Date';
+  } catch {
+    // A revoked Proxy: `typeof` still answers.
+  }
   return typeof value;
 }
 

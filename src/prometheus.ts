@@ -38,6 +38,21 @@ const COLLECT_OPTIONS: ReadonlySet<string> = new Set<keyof CollectMetricsOptions
   'prefix',
 ]);
 
+const SOURCE_MEMBERS = ['events$', 'metrics$', 'getMetrics', 'listJobs', 'getJobStatus'] as const;
+
+/** Checked at once, so that a wrong argument is named here, not met as a crash later. */
+function assertMetricsSource(scheduler: unknown): asserts scheduler is MetricsSource {
+  const missing =
+    typeof scheduler === 'object' && scheduler !== null
+      ? SOURCE_MEMBERS.find((member) => !(member in scheduler))
+      : SOURCE_MEMBERS[0];
+  if (missing !== undefined) {
+    throw new TypeError(
+      expectedMessage('scheduler', `a JobScheduler, with \`${missing}\``, scheduler),
+    );
+  }
+}
+
 /**
  * Registers prom-client metrics for a scheduler and keeps them current from its `events$` and
  * `metrics$`. Counters (labelled by job `name`): `jobs_submitted_total`, `runs_completed_total`,
@@ -61,21 +76,6 @@ const COLLECT_OPTIONS: ReadonlySet<string> = new Set<keyof CollectMetricsOptions
  * unregister(); // when the scheduler is retired
  * ```
  */
-const SOURCE_MEMBERS = ['events$', 'metrics$', 'getMetrics', 'listJobs', 'getJobStatus'] as const;
-
-/** Checked at once, so that a wrong argument is named here, not met as a crash later. */
-function assertMetricsSource(scheduler: unknown): asserts scheduler is MetricsSource {
-  const missing =
-    typeof scheduler === 'object' && scheduler !== null
-      ? SOURCE_MEMBERS.find((member) => !(member in scheduler))
-      : SOURCE_MEMBERS[0];
-  if (missing !== undefined) {
-    throw new TypeError(
-      expectedMessage('scheduler', `a JobScheduler, with \`${missing}\``, scheduler),
-    );
-  }
-}
-
 export function collectMetrics(
   scheduler: MetricsSource,
   options: CollectMetricsOptions = {},

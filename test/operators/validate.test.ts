@@ -26,4 +26,19 @@ describe('expectedMessage', () => {
       'Expected `n` to be a whole number, got `{"a":[1,2]}` (object)',
     );
   });
+
+  it('never throws, whatever the value', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const unnamed = Object.defineProperty(() => {}, 'name', {
+      get(): never {
+        throw new Error('no name');
+      },
+    });
+    expect(expectedMessage('x', 'y', proxy)).toBe('Expected `x` to be y, got `[object]` (object)');
+    expect(expectedMessage('x', 'y', unnamed)).toBe(
+      'Expected `x` to be y, got `[function]` (function)',
+    );
+    expect(expectedMessage('x', 'y', Object.create(Date.prototype))).toMatch(/\(Date\)$/);
+  });
 });

@@ -109,10 +109,16 @@ class Attempt implements RunningAttempt, Unsubscribable {
         this.#deadline = armTimeout(scheduler, timeout, () => this.#timedOut(timeout));
       }
       // Both callbacks are attached at once, so a rejection after a timeout is still handled.
-      promise.then(
-        (value) => this.#fulfilled(value),
-        (error: unknown) => this.#rejected(error),
-      );
+      // Promise.resolve hands back a native Promise as it is, own `then` and all: that call can
+      // throw too, after the deadline is armed, which #rejected disarms.
+      try {
+        promise.then(
+          (value) => this.#fulfilled(value),
+          (error: unknown) => this.#rejected(error),
+        );
+      } catch (error) {
+        this.#rejected(error);
+      }
     } else {
       this.#settled = true;
       this.#end({ ok: true, result: output, execTime: scheduler.now() - this.#startedAt });

@@ -167,8 +167,16 @@ describe('JobScheduler dispatch', () => {
         },
       });
       const guarded = scheduler.submitJob({ name: 'constructor', handler: () => promise });
+      const ownThen = Promise.resolve(2);
+      Object.defineProperty(ownThen, 'then', {
+        value: () => {
+          throw boom;
+        },
+      });
+      const thrower = scheduler.submitJob({ name: 'own-then', handler: () => ownThen });
       const good = scheduler.submitJob({ name: 'fine', handler: work(1, 'ok') });
       flush();
+      expect(scheduler.getJobStatus(thrower.id)).toMatchObject({ status: 'failed', error: boom });
       expect(scheduler.getJobStatus(guarded.id)).toMatchObject({
         status: 'failed',
         error: boom,
@@ -177,7 +185,7 @@ describe('JobScheduler dispatch', () => {
       expect(scheduler.getJobStatus(revoked.id)?.error).toBeInstanceOf(TypeError);
       expect(scheduler.getJobStatus(getter.id)).toMatchObject({ status: 'failed', error: boom });
       expect(scheduler.getJobStatus(good.id)).toMatchObject({ status: 'completed', result: 'ok' });
-      expect(events.filter((event) => event.final)).toHaveLength(4);
+      expect(events.filter((event) => event.final)).toHaveLength(5);
     });
   });
 

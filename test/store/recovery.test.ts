@@ -1,11 +1,26 @@
 import { map, throwError, timer } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { JobCancelledError, JobInterruptedError, Priority } from '../../src/index.js';
+import {
+  JobCancelledError,
+  JobInterruptedError,
+  type JobScheduler,
+  Priority,
+} from '../../src/index.js';
 import { lifetime, tempDbPath } from './durableHarness.js';
 
 const EPOCH = Date.UTC(2026, 10, 28, 12, 0, 0);
 const of = (log: readonly string[], type: string) =>
   log.filter((line) => line.split(':')[1] === type).map((line) => line.replace(`:${type}:`, ':'));
+
+/** A job that waits in the store, pending, for a start time after the next process starts. */
+function submitLater(scheduler: JobScheduler): void {
+  scheduler.submitJob({
+    id: 'later',
+    name: 'sleep',
+    payload: 10,
+    schedule: { type: 'once', startTime: EPOCH + 500 },
+  });
+}
 
 describe('recovery from a sqliteStore', () => {
   it('queues again what was queued, in priority order, and retries what was running', () => {
@@ -188,12 +203,7 @@ describe('recovery from a sqliteStore', () => {
   it('cancels a stored job before start() resumes it, a batch with its children, for good', () => {
     const path = tempDbPath();
     lifetime(path, {}, EPOCH, 5, ({ scheduler }) => {
-      scheduler.submitJob({
-        id: 'later',
-        name: 'sleep',
-        payload: 10,
-        schedule: { type: 'once', startTime: EPOCH + 500 },
-      });
+      submitLater(scheduler);
       scheduler.submitJob({ id: 'kept', name: 'sleep', payload: 10 });
       scheduler.submitJob({
         id: 'batch',
@@ -240,12 +250,7 @@ describe('recovery from a sqliteStore', () => {
   it('leaves a stored job to the next process once stop() has been called', () => {
     const path = tempDbPath();
     lifetime(path, {}, EPOCH, 5, ({ scheduler }) => {
-      scheduler.submitJob({
-        id: 'later',
-        name: 'sleep',
-        payload: 10,
-        schedule: { type: 'once', startTime: EPOCH + 500 },
-      });
+      submitLater(scheduler);
     });
     lifetime(path, {}, EPOCH + 100, 1000, ({ scheduler }) => {
       expect(scheduler.getJobStatus('later')?.status).toBe('pending');

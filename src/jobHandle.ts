@@ -40,13 +40,16 @@ export class LiveJobHandle implements JobHandle {
       const events = this.#events;
       const duringSubmit = this.#duringSubmit;
       const endedDuringSubmit = duringSubmit.some((event) => event.final);
+      // Submitted from inside a subscriber, the job's first events may still wait to be sent
+      // (see EventOutlet) when they are replayed: the live part skips what was replayed.
+      const replayed = new Set(duringSubmit);
       this.#events$ = defer(() =>
         concat(
           from(duringSubmit),
           endedDuringSubmit || job.settled
             ? EMPTY
             : events.pipe(
-                filter((event) => event.jobId === job.id),
+                filter((event) => event.jobId === job.id && !replayed.has(event)),
                 takeWhile((event) => !event.final, true),
               ),
         ),

@@ -1,4 +1,4 @@
-import type { SchedulerLike, Subject } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import { at } from '../operators/at.js';
 import { nextCronFire } from '../operators/cron.js';
 import { isJobTimeoutError } from '../operators/jobTimeout.js';
@@ -26,8 +26,11 @@ import type { JobDefinition, JobEvent, JobSnapshot, JobStatus } from './types.js
 export interface LifecycleContext {
   readonly config: ResolvedConfig;
   readonly store: JobStore;
-  /** Where every transition is emitted; the store and the metrics fold it. */
-  readonly events: Subject<JobEvent>;
+  /**
+   * Folds a transition into the store and the metrics, then sends it to the subscribers of
+   * `events$`, each job's in order.
+   */
+  publish(event: JobEvent): void;
   /** False once stop() has begun: a failed attempt then fails for good instead of retrying. */
   running(): boolean;
   /** True while stop() without drain is in progress. */
@@ -642,9 +645,10 @@ export class JobLifecycle {
     // asOneEmission() inlined: a closure per event is a cost every job pays four times.
     this.#emitting += 1;
     try {
-      this.#context.events.next(event);
+      this.#context.publish(event);
       // Settling after the final event keeps causes before effects: a batch hears of its
-      // child's end, and a result Promise resolves, only once the event is out.
+      // child's end, and a result Promise resolves, only once the event is out (or waits to go
+      // out first: see EventOutlet).
       const job = event.final ? this.#live.get(event.jobId) : undefined;
       if (job?.ending !== undefined) this.#settle(job, job.ending.ok, job.ending.value);
       if (this.#heldRuns.size > 0) this.#queueHeldRun(event);

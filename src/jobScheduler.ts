@@ -1,4 +1,4 @@
-import { type Observable, type SchedulerLike, Subject, type Subscription, scan } from 'rxjs';
+import { type Observable, type SchedulerLike, Subject, type Subscription } from 'rxjs';
 import { every } from '../operators/every.js';
 import { priorityMergeMap } from '../operators/priorityMergeMap.js';
 import { assertNonEmptyString, assertOneOf } from '../operators/validate.js';
@@ -10,6 +10,7 @@ import {
   QueueFullError,
   SchedulerStoppedError,
 } from './errors.js';
+import { EventOutlet } from './eventOutlet.js';
 import { type HandlerDefaults, HandlerRegistry } from './handlerRegistry.js';
 import { storedJobCancelledEvent } from './jobEvents.js';
 import { LiveJobHandle } from './jobHandle.js';
@@ -115,27 +116,21 @@ export class JobScheduler {
       durable: isDurable(this.#store),
     };
     this.#metrics = new MetricsFold(this.#config.maxWorkers, this.#scheduler.now());
-    // The folds subscribe first, so any subscriber that reacts to an event already sees its effect.
-    // One `scan` carries both: a `scan` each behind a `merge` cost every event eight calls.
-    const folds = { store: this.#store, metrics: this.#metrics };
-    this.#events
-      .pipe(
-        scan((state: typeof folds, event: JobEvent) => {
-          state.store.apply(event);
-          state.metrics.apply(event);
-          return state;
-        }, folds),
-      )
-      // events$ errors only for a defect of the scheduler's own, which its subscribers hear of;
-      // the folds have nothing to add, and without a handler RxJS would throw it a second time,
-      // asynchronously, where nothing can catch it.
-      .subscribe({ error: () => {} });
     this.events$ = this.#events.asObservable();
+    const store = this.#store;
+    const metrics = this.#metrics;
+    const outlet = new EventOutlet(this.#events);
     this.metrics$ = this.#metricsSnapshots.asObservable();
     this.#jobs = new JobLifecycle({
       config: this.#config,
       store: this.#store,
-      events: this.#events,
+      // Folded before it is sent, so a subscriber that reacts to an event already sees its
+      // effect, and sees it even while the event waits (see EventOutlet).
+      publish: (event) => {
+        store.apply(event);
+        metrics.apply(event);
+        outlet.publish(event);
+      },
       running: () => this.#state === 'running',
       cancellingAll: () => this.#state === 'stopping' && !this.#draining,
       stopping: () => this.#state === 'stopping' || this.#state === 'stopped',

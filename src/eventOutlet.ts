@@ -1,34 +1,55 @@
-import type { Observer } from 'rxjs';
+import { Observable, type Subject } from 'rxjs';
 import type { JobEvent } from './types.js';
 
 /**
- * Hands events to the Subject behind `events$`, keeping each job's events in order for every
- * subscriber. A subscriber that acts on an event (cancels its job on `started`) makes a new one
- * while the Subject is still handing out the first; sent at once, it would reach the later
- * subscribers before the event that caused it, and they would see the job's final `cancelled`
- * before its `started`. Such an event waits until the outermost event being sent has reached
- * everyone, and so does every event after it, so that no effect overtakes its cause.
+ * Hands events to the Subject behind `events$`, keeping each job tree's events in order for
+ * every subscriber. A subscriber that acts on an event (cancels its job on `started`, cancels a
+ * batch on its child's end) makes a new one while the Subject is still handing out the first;
+ * sent at once, it would reach the later subscribers before the event that caused it, and they
+ * would see a job's final `cancelled` before its `started`. Such an event, about a job of the
+ * tree (a batch and its children) whose event is being sent, waits until the outermost event
+ * has reached everyone, and so does every event after it, so that no effect overtakes its cause.
  *
  * Events about other jobs still go out at once, nested, as a Subject sends them: a subscriber
  * that cancels a job on its `submitted` event, when another subscriber submitted it, must hear
  * of it before the job begins.
  */
 export class EventOutlet {
-  readonly #target: Observer<JobEvent>;
+  readonly #target: Subject<JobEvent>;
+  /** The batch a job belongs to, or the job itself. */
+  readonly #rootOf: (jobId: string) => string;
   /** The jobs whose events are being sent, outermost first; empty when none is. */
   readonly #sending: string[] = [];
   readonly #waiting: JobEvent[] = [];
   /** The next waiting event to send. */
   #head = 0;
+  /**
+   * The events, with every subscription made after they were folded into the store and the
+   * metrics, and so after they happened, for a subscriber that starts from those.
+   */
+  readonly events: Observable<JobEvent>;
 
-  constructor(target: Observer<JobEvent>) {
+  constructor(target: Subject<JobEvent>, rootOf: (jobId: string) => string) {
     this.#target = target;
+    this.#rootOf = rootOf;
+    this.events = new Observable<JobEvent>((subscriber) => {
+      const before = this.#waitingNow();
+      if (before === undefined) return target.subscribe(subscriber);
+      // Subscribed while events wait: they happened before, and are not this subscriber's.
+      return target.subscribe({
+        next: (event) => {
+          if (!before.has(event)) subscriber.next(event);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      });
+    });
   }
 
   publish(event: JobEvent): void {
     const sending = this.#sending;
     if (sending.length > 0) {
-      if (this.#head < this.#waiting.length || sending.includes(event.jobId)) {
+      if (this.#head < this.#waiting.length || this.#inTreeBeingSent(event.jobId)) {
         this.#waiting.push(event);
       } else {
         this.#send(event);
@@ -39,6 +60,16 @@ export class EventOutlet {
     // The outermost send is over: what waited goes out now, in order. One sent from here may
     // make more, which wait their turn behind the rest.
     if (this.#waiting.length > 0) this.#sendWaiting();
+  }
+
+  #inTreeBeingSent(jobId: string): boolean {
+    const root = this.#rootOf(jobId);
+    return this.#sending.some((sent) => sent === jobId || this.#rootOf(sent) === root);
+  }
+
+  #waitingNow(): ReadonlySet<JobEvent> | undefined {
+    const waiting = this.#waiting;
+    return this.#head < waiting.length ? new Set(waiting.slice(this.#head)) : undefined;
   }
 
   #send(event: JobEvent): void {

@@ -76,6 +76,7 @@ export class JobScheduler {
   readonly #config: ResolvedConfig;
   readonly #scheduler: SchedulerLike;
   readonly #events = new Subject<JobEvent>();
+  readonly #outlet: EventOutlet;
   readonly #metricsSnapshots = new Subject<SchedulerMetrics>();
   readonly #runs = new Subject<QueuedRun>();
   readonly #store: JobStore;
@@ -116,10 +117,14 @@ export class JobScheduler {
       durable: isDurable(this.#store),
     };
     this.#metrics = new MetricsFold(this.#config.maxWorkers, this.#scheduler.now());
-    this.events$ = this.#events.asObservable();
     const store = this.#store;
+    const outlet = new EventOutlet(
+      this.#events,
+      (id) => this.#jobs.get(id)?.parentId ?? store.get(id)?.parentId ?? id,
+    );
+    this.#outlet = outlet;
+    this.events$ = outlet.events;
     const metrics = this.#metrics;
-    const outlet = new EventOutlet(this.#events);
     this.metrics$ = this.#metricsSnapshots.asObservable();
     this.#jobs = new JobLifecycle({
       config: this.#config,
@@ -406,7 +411,7 @@ export class JobScheduler {
     // A durable store keeps what has not ended for the next start(), rather than cancel it:
     // a deploy must not lose the jobs that a crash would not.
     const keep = isDurable(this.#store);
-    const stop = new StopCoordinator(this.#events, this.#scheduler, {
+    const stop = new StopCoordinator(this.#outlet.events, this.#scheduler, {
       isIdle: () =>
         !this.#jobs.emitting &&
         this.#jobs.queuedRuns === 0 &&
@@ -494,7 +499,7 @@ export class JobScheduler {
   }
 
   #handle(job: LiveJob, duringSubmit: readonly JobEvent[]): JobHandle {
-    return new LiveJobHandle(job, this.#events, duringSubmit, () => this.cancelJob(job.id));
+    return new LiveJobHandle(job, this.#outlet.events, duringSubmit, () => this.cancelJob(job.id));
   }
 }
 

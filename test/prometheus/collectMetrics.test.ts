@@ -235,6 +235,33 @@ describe('collectMetrics', () => {
     expect(registry.getMetricsAsArray()).toHaveLength(0);
   });
 
+  it('agrees with the scheduler when called from a subscriber while events wait', async () => {
+    const { testScheduler, scheduler, work } = virtualScheduler();
+    const registry = new Registry();
+    let collected = false;
+    scheduler.events$.subscribe((event) => {
+      if (event.type !== 'queued' || collected) return;
+      collected = true;
+      // The cancel's event waits for `queued` to reach everyone: the gauges start after it.
+      scheduler.cancelJob(event.jobId);
+      collectMetrics(scheduler, { registry });
+    });
+    void scheduler.start();
+    scheduler.submitJob({ name: 'x', handler: work(5, 1) });
+    testScheduler.flush();
+    const exposition = await scrapeRegistry(registry);
+    // Counters count from the call on, and the job was cancelled before it; gauges start right.
+    expect(exposition.sum('rxjobs_jobs_cancelled_total')).toBe(0);
+    expect(exposition.sum('rxjobs_jobs_queued')).toBe(0);
+    expect(exposition.value('rxjobs_jobs_running')).toBe(0);
+    expect(exposition.value('rxjobs_workers_busy')).toBe(0);
+    expect(scheduler.getMetrics()).toMatchObject({
+      cancelledJobs: 1,
+      queuedJobs: 0,
+      runningJobs: 0,
+    });
+  });
+
   it('returns a function that unregisters its metrics', () => {
     const { testScheduler, scheduler, work } = virtualScheduler();
     const registry = new Registry();

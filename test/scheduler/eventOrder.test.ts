@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { JobEvent } from '../../src/index.js';
+import type { JobEvent, StopReport } from '../../src/index.js';
 import { inVirtualTime } from '../helpers/virtualTime.js';
 
 /** `jobName:type` for each event, by a subscriber that only watches. */
@@ -82,5 +82,55 @@ describe('events$ order when a subscriber acts on an event', () => {
       flush();
       expect(replayed).toEqual(['submitted', 'queued', 'started', 'completed']);
     });
+  });
+
+  it("keeps a batch's end after the child's end that a subscriber cancelled it on", () => {
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, testScheduler, flush }) => {
+      void scheduler.start();
+      const names = new Map<string, string>();
+      scheduler.events$.subscribe((event) => {
+        if (event.type === 'submitted') names.set(event.jobId, event.job?.name ?? '');
+        if (event.type === 'completed' && names.get(event.jobId) === 'c1') {
+          scheduler.cancelJob([...names].find(([, name]) => name === 'batch')?.[0] ?? '');
+        }
+      });
+      const later: JobEvent[] = [];
+      scheduler.events$.subscribe((event) => later.push(event));
+      scheduler.submitJob({
+        name: 'batch',
+        jobs: ['c1', 'c2'].map((name) => ({
+          name,
+          handler: () => testScheduler.createColdObservable('5ms a|'),
+        })),
+      });
+      flush();
+      expect(watch(later, names).slice(-3)).toEqual([
+        'c1:completed',
+        'c2:cancelled',
+        'batch:cancelled',
+      ]);
+    });
+  });
+
+  it('gives a subscription made while events wait none of those, as its report starts after them', async () => {
+    let report: Promise<StopReport> | undefined;
+    const lateSeen: string[] = [];
+    inVirtualTime({}, ({ scheduler, testScheduler, flush }) => {
+      void scheduler.start();
+      scheduler.events$.subscribe((event) => {
+        if (event.type !== 'started' || report !== undefined) return;
+        // The cancel's event waits for `started` to reach everyone; the stop starts after it.
+        scheduler.cancelJob(event.jobId);
+        scheduler.events$.subscribe((late) => lateSeen.push(late.type));
+        report = scheduler.stop();
+      });
+      scheduler.submitJob({
+        name: 'x',
+        handler: () => testScheduler.createColdObservable('5ms a|'),
+      });
+      flush();
+    });
+    expect(lateSeen).toEqual([]);
+    expect(await report).toEqual({ cancelled: [], kept: [], finishedDuringStop: 0 });
   });
 });

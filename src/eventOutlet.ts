@@ -18,6 +18,8 @@ export class EventOutlet {
   readonly #target: Subject<JobEvent>;
   /** The batch a job belongs to, or the job itself. */
   readonly #rootOf: (jobId: string) => string;
+  /** Folds an event into the store and the metrics, before it is sent. */
+  readonly #fold: (event: JobEvent) => void;
   /** The jobs whose events are being sent, outermost first; empty when none is. */
   readonly #sending: string[] = [];
   readonly #waiting: JobEvent[] = [];
@@ -29,9 +31,14 @@ export class EventOutlet {
    */
   readonly events: Observable<JobEvent>;
 
-  constructor(target: Subject<JobEvent>, rootOf: (jobId: string) => string) {
+  constructor(
+    target: Subject<JobEvent>,
+    rootOf: (jobId: string) => string,
+    fold: (event: JobEvent) => void,
+  ) {
     this.#target = target;
     this.#rootOf = rootOf;
+    this.#fold = fold;
     this.events = new Observable<JobEvent>((subscriber) => {
       const before = this.#waitingNow();
       if (before === undefined) return target.subscribe(subscriber);
@@ -46,16 +53,19 @@ export class EventOutlet {
     });
   }
 
+  /** Folds the event, then sends it now or after what is being sent and what waits. */
   publish(event: JobEvent): void {
     const sending = this.#sending;
     if (sending.length > 0) {
-      if (this.#head < this.#waiting.length || this.#inTreeBeingSent(event.jobId)) {
-        this.#waiting.push(event);
-      } else {
-        this.#send(event);
-      }
+      // Decided before the fold: a batch's final event lets the store evict the children it
+      // held, and a child being sent would no longer be found in its tree.
+      const waits = this.#head < this.#waiting.length || this.#inTreeBeingSent(event.jobId);
+      this.#fold(event);
+      if (waits) this.#waiting.push(event);
+      else this.#send(event);
       return;
     }
+    this.#fold(event);
     this.#send(event);
     // The outermost send is over: what waited goes out now, in order. One sent from here may
     // make more, which wait their turn behind the rest.

@@ -118,24 +118,24 @@ export class JobScheduler {
     };
     this.#metrics = new MetricsFold(this.#config.maxWorkers, this.#scheduler.now());
     const store = this.#store;
+    const metrics = this.#metrics;
     const outlet = new EventOutlet(
       this.#events,
       (id) => this.#jobs.get(id)?.parentId ?? store.get(id)?.parentId ?? id,
+      // Folded before it is sent, so a subscriber that reacts to an event already sees its
+      // effect, and sees it even while the event waits (see EventOutlet).
+      (event) => {
+        store.apply(event);
+        metrics.apply(event);
+      },
     );
     this.#outlet = outlet;
     this.events$ = outlet.events;
-    const metrics = this.#metrics;
     this.metrics$ = this.#metricsSnapshots.asObservable();
     this.#jobs = new JobLifecycle({
       config: this.#config,
       store: this.#store,
-      // Folded before it is sent, so a subscriber that reacts to an event already sees its
-      // effect, and sees it even while the event waits (see EventOutlet).
-      publish: (event) => {
-        store.apply(event);
-        metrics.apply(event);
-        outlet.publish(event);
-      },
+      publish: (event) => outlet.publish(event),
       running: () => this.#state === 'running',
       cancellingAll: () => this.#state === 'stopping' && !this.#draining,
       stopping: () => this.#state === 'stopping' || this.#state === 'stopped',

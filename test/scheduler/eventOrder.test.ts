@@ -112,6 +112,35 @@ describe('events$ order when a subscriber acts on an event', () => {
     });
   });
 
+  it.each([1000, 1, 0])(
+    "keeps a batch's end after its child's with retention %i, which may evict the child",
+    (retention) => {
+      inVirtualTime({ retention }, ({ scheduler, work, flush }) => {
+        void scheduler.start();
+        const names = new Map<string, string>();
+        scheduler.events$.subscribe((event) => {
+          if (event.type === 'submitted') names.set(event.jobId, event.job?.name ?? '');
+          const name = names.get(event.jobId);
+          if (name === 'child' && event.type === 'queued') scheduler.cancelJob(event.jobId);
+          if (name === 'child' && event.type === 'cancelled') {
+            scheduler.cancelJob([...names].find(([, other]) => other === 'batch')?.[0] ?? '');
+          }
+        });
+        const later: JobEvent[] = [];
+        scheduler.events$.subscribe((event) => later.push(event));
+        scheduler.submitJob({ name: 'batch', jobs: [{ name: 'child', handler: work(5, 'a') }] });
+        flush();
+        expect(watch(later, names)).toEqual([
+          'batch:submitted',
+          'child:submitted',
+          'child:queued',
+          'child:cancelled',
+          'batch:cancelled',
+        ]);
+      });
+    },
+  );
+
   it('gives a subscription made while events wait none of those, as its report starts after them', async () => {
     let report: Promise<StopReport> | undefined;
     const lateSeen: string[] = [];

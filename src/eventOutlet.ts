@@ -26,8 +26,8 @@ export class EventOutlet {
   /** The next waiting event to send. */
   #head = 0;
   /**
-   * The events, with every subscription made after they were folded into the store and the
-   * metrics, and so after they happened, for a subscriber that starts from those.
+   * The events as `events$` gives them: a subscription gets those that happen after it. One made
+   * while events wait skips them: the store and the metrics it starts from already hold them.
    */
   readonly events: Observable<JobEvent>;
 

@@ -20,8 +20,8 @@ export class EventOutlet {
   readonly #rootOf: (jobId: string) => string;
   /** Folds an event into the store and the metrics, before it is sent. */
   readonly #fold: (event: JobEvent) => void;
-  /** The jobs whose events are being sent, outermost first; empty when none is. */
-  readonly #sending: string[] = [];
+  /** The events being sent, outermost first; empty when none is. */
+  readonly #sending: JobEvent[] = [];
   readonly #waiting: JobEvent[] = [];
   /** The next waiting event to send. */
   #head = 0;
@@ -74,7 +74,15 @@ export class EventOutlet {
 
   #inTreeBeingSent(jobId: string): boolean {
     const root = this.#rootOf(jobId);
-    return this.#sending.some((sent) => sent === jobId || this.#rootOf(sent) === root);
+    return this.#sending.some(({ jobId: sent }) => sent === jobId || this.#rootOf(sent) === root);
+  }
+
+  /**
+   * The job's final event if it is being sent now: a subscription made while it is, from a
+   * subscriber's callback, would not get it from the Subject, which sends to those it had.
+   */
+  finalBeingSent(jobId: string): JobEvent | undefined {
+    return this.#sending.find((event) => event.final && event.jobId === jobId);
   }
 
   #waitingNow(): ReadonlySet<JobEvent> | undefined {
@@ -84,7 +92,7 @@ export class EventOutlet {
 
   #send(event: JobEvent): void {
     const sending = this.#sending;
-    sending.push(event.jobId);
+    sending.push(event);
     try {
       this.#target.next(event);
     } finally {

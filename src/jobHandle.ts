@@ -1,4 +1,5 @@
-import { concat, defer, EMPTY, filter, from, type Observable, takeWhile } from 'rxjs';
+import { concat, defer, filter, from, type Observable, of, takeWhile } from 'rxjs';
+import type { EventOutlet } from './eventOutlet.js';
 import type { LiveJob } from './liveJob.js';
 import type { JobEvent, JobHandle } from './types.js';
 
@@ -12,20 +13,20 @@ export class LiveJobHandle implements JobHandle {
   /** An own function, so `const { cancel } = handle` works as it does for a literal. */
   readonly cancel: () => boolean;
   readonly #job: LiveJob;
-  readonly #events: Observable<JobEvent>;
+  readonly #outlet: EventOutlet;
   readonly #duringSubmit: readonly JobEvent[];
   #events$: Observable<JobEvent> | undefined;
 
   constructor(
     job: LiveJob,
-    events: Observable<JobEvent>,
+    outlet: EventOutlet,
     duringSubmit: readonly JobEvent[],
     cancel: () => boolean,
   ) {
     this.id = job.id;
     this.cancel = cancel;
     this.#job = job;
-    this.#events = events;
+    this.#outlet = outlet;
     this.#duringSubmit = duringSubmit;
   }
 
@@ -37,23 +38,26 @@ export class LiveJobHandle implements JobHandle {
   get events$(): Observable<JobEvent> {
     if (this.#events$ === undefined) {
       const job = this.#job;
-      const events = this.#events;
+      const outlet = this.#outlet;
       const duringSubmit = this.#duringSubmit;
       const endedDuringSubmit = duringSubmit.some((event) => event.final);
       // Submitted from inside a subscriber, the job's first events may still wait to be sent
       // (see EventOutlet) when they are replayed: the live part skips what was replayed.
       const replayed = new Set(duringSubmit);
-      this.#events$ = defer(() =>
-        concat(
+      this.#events$ = defer(() => {
+        if (endedDuringSubmit || job.settled) return from(duringSubmit);
+        // Subscribed from a callback of the job's own final event: the Subject will not send it
+        // to this subscription, and the job settles only once it is out.
+        const final = outlet.finalBeingSent(job.id);
+        if (final !== undefined) return concat(from(duringSubmit), of(final));
+        return concat(
           from(duringSubmit),
-          endedDuringSubmit || job.settled
-            ? EMPTY
-            : events.pipe(
-                filter((event) => event.jobId === job.id && !replayed.has(event)),
-                takeWhile((event) => !event.final, true),
-              ),
-        ),
-      );
+          outlet.events.pipe(
+            filter((event) => event.jobId === job.id && !replayed.has(event)),
+            takeWhile((event) => !event.final, true),
+          ),
+        );
+      });
     }
     return this.#events$;
   }

@@ -499,7 +499,7 @@ export class JobScheduler {
   }
 
   #handle(job: LiveJob, duringSubmit: readonly JobEvent[]): JobHandle {
-    return new LiveJobHandle(job, this.#outlet.events, duringSubmit, () => this.cancelJob(job.id));
+    return new LiveJobHandle(job, this.#outlet, duringSubmit, () => this.cancelJob(job.id));
   }
 }
 

@@ -112,6 +112,29 @@ describe('events$ order when a subscriber acts on an event', () => {
     });
   });
 
+  it("ends a handle's events$ first subscribed on that job's own final event", () => {
+    const got: string[] = [];
+    let completed = false;
+    inVirtualTime({}, ({ scheduler, work, flush }) => {
+      void scheduler.start();
+      let id = '';
+      scheduler.events$.subscribe((event) => {
+        if (!event.final || event.jobId !== id) return;
+        handle.events$.subscribe({
+          next: (own) => got.push(own.type),
+          complete: () => {
+            completed = true;
+          },
+        });
+      });
+      const handle = scheduler.submitJob({ name: 'x', handler: work(5, 'a') });
+      id = handle.id;
+      flush();
+    });
+    expect(completed).toBe(true);
+    expect(got).toEqual(['submitted', 'queued', 'started', 'completed']);
+  });
+
   it.each([1000, 1, 0])(
     "keeps a batch's end after its child's with retention %i, which may evict the child",
     (retention) => {

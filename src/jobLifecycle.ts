@@ -441,7 +441,8 @@ export class JobLifecycle {
     if (job.spec.type === 'batch' && job.source !== undefined) {
       this.#offPath.activeBatches -= 1;
     }
-    this.#stopRuns(job);
+    // Its queued runs were dropped above, with the tree's: what is left to stop are its timers.
+    this.#offPath.heldRuns -= job.stopTimers();
     // The children with nothing running first, so their events come out before a worker that
     // a running one frees starts another job.
     for (const child of job.children) if (child.runningCount === 0) this.cancel(child, reason);
@@ -461,12 +462,6 @@ export class JobLifecycle {
         attempt.cancel(reason, index === attempts.length - 1);
       }
     }
-  }
-
-  /** Stops everything that would make or run another attempt of the job, except running ones. */
-  #stopRuns(job: LiveJob): void {
-    this.#offPath.heldRuns -= job.stopTimers();
-    this.#queuedRuns -= job.dropQueued().length;
   }
 
   /**

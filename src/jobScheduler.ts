@@ -121,7 +121,11 @@ export class JobScheduler {
     const metrics = this.#metrics;
     const outlet = new EventOutlet(
       this.#events,
-      (id) => this.#jobs.get(id)?.parentId ?? store.get(id)?.parentId ?? id,
+      (id) => {
+        // A job that has not ended is live; one that has is only in the store.
+        const live = this.#jobs.get(id);
+        return (live === undefined ? store.get(id)?.parentId : live.parentId) ?? id;
+      },
       // Folded before it is sent, so a subscriber that reacts to an event already sees its
       // effect, and sees it even while the event waits (see EventOutlet).
       (event) => {

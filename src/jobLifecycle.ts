@@ -70,10 +70,11 @@ export class JobLifecycle {
   readonly #offPath = new OffPathState();
   #emitting = 0;
   /**
-   * Runs held back by `overlap: 'queue'`, each to queue once its predecessor's end (the key) is
-   * out. More than one: that end's subscribers may end another such run meanwhile.
+   * What waits for a run's end (the key) to be out: a run held back by `overlap: 'queue'`, to
+   * queue, or the cancel of a job whose schedule a stop cut short. More than one: that end's
+   * subscribers may end another such run meanwhile.
    */
-  readonly #heldRuns = new Map<JobEvent, { readonly job: LiveJob; readonly run: number }>();
+  readonly #afterEvent = new Map<JobEvent, AfterRunEnd>();
   /** Jobs whose `submitted` events are being emitted: a cancel waits until they are whole. */
   readonly #beingAnnounced: LiveJob[] = [];
 
@@ -348,14 +349,19 @@ export class JobLifecycle {
     // A run held back by `overlap: 'queue'` takes this one's place in the queue, once this
     // run's end is out: queued before it, it could start, and be seen to, before this run ended.
     const deferred = job.takeDeferredRun();
-    const final =
+    const last =
       job.sourceDone && !job.busy && deferred === undefined && job.keptStatus === undefined;
+    // A schedule a stop cut short ends the job cancelled, as it ends one idle at the stop: the
+    // run's end goes out first, as any run's does, and the cancel after it.
+    const cutShortBy = last ? job.cutShortBy : undefined;
+    const final = last && cutShortBy === undefined;
     if (final)
       this.ending(job, type === 'completed', type === 'completed' ? fields.result : fields.error);
     fields.final = final;
     const status = final ? type : deferred === undefined ? job.idleStatus : 'queued';
     const event = this.transition(job, type, status, fields);
-    if (deferred !== undefined) this.#heldRuns.set(event, { job, run: deferred });
+    if (deferred !== undefined) this.#afterEvent.set(event, { job, run: deferred });
+    else if (cutShortBy !== undefined) this.#afterEvent.set(event, { job, cancel: cutShortBy });
     return event;
   }
 
@@ -483,6 +489,9 @@ export class JobLifecycle {
       this.cancel(job, new JobCancelledError(job.id, why));
       return;
     }
+    // Its runs in flight may finish, but a schedule that had not run out ends here.
+    const repeating = job.spec.type === 'cron' || job.spec.type === 'recurring';
+    if (repeating && !job.sourceDone) job.cutShortBy = new JobCancelledError(job.id, why);
     this.#offPath.heldRuns -= job.stopTimers();
     if (!drain) this.#queuedRuns -= job.dropQueued().length;
   }
@@ -520,7 +529,7 @@ export class JobLifecycle {
     // A retry waiting out its backoff is the store's to arm again: the job must not end.
     if (job.backoffCount > 0) job.keptStatus = 'retrying';
     // A run held back by `overlap: 'queue'` stays held: the run in flight hands it on as it
-    // ends, to run while draining or to be kept queued (see #queueHeldRun). Behind a retry, it
+    // ends, to run while draining or to be kept queued (see #afterRunEnd). Behind a retry, it
     // stays unfired: the store keeps one run per job, the retry's, and the next start fires the
     // held one again from the schedule.
     job.releaseTimers();
@@ -609,14 +618,20 @@ export class JobLifecycle {
     job.onSettled?.({ id: job.id, status, ...(ok ? { result: value } : { error: value }) });
   }
 
-  #queueHeldRun(end: JobEvent): void {
-    const held = this.#heldRuns.get(end);
-    if (held === undefined) return;
-    this.#heldRuns.delete(end);
+  #afterRunEnd(end: JobEvent): void {
+    const after = this.#afterEvent.get(end);
+    if (after === undefined) return;
+    this.#afterEvent.delete(end);
+    const { job } = after;
+    if ('cancel' in after) {
+      // A subscriber of the end may have cancelled the job itself.
+      this.cancel(job, after.cancel);
+      return;
+    }
     // Held until here, where it is queued, kept or dropped; counted here rather than where its
     // predecessor's end took it, which is on every job's path.
     this.#offPath.heldRuns -= 1;
-    const { job, run } = held;
+    const { run } = after;
     // A subscriber of the end may have cancelled the job, or a stop ended it.
     if (job.ended) return;
     const stoppedHere = this.#context.cancellingAll() || this.#offPath.deadlinePassed;
@@ -646,7 +661,7 @@ export class JobLifecycle {
       // out first: see EventOutlet).
       const job = event.final ? this.#live.get(event.jobId) : undefined;
       if (job?.ending !== undefined) this.#settle(job, job.ending.ok, job.ending.value);
-      if (this.#heldRuns.size > 0) this.#queueHeldRun(event);
+      if (this.#afterEvent.size > 0) this.#afterRunEnd(event);
     } finally {
       this.#emitting -= 1;
     }
@@ -659,6 +674,11 @@ export class JobLifecycle {
  * The lifecycle's state that no job's ordinary path reads. Kept out of JobLifecycle itself: one
  * field more there, on the object every event goes through, measured 5 to 10% slower per job.
  */
+/** See JobLifecycle's `#afterEvent`. */
+type AfterRunEnd =
+  | { readonly job: LiveJob; readonly run: number }
+  | { readonly job: LiveJob; readonly cancel: JobCancelledError };
+
 class OffPathState {
   /** Batches still feeding children to the queue. */
   activeBatches = 0;

@@ -1,5 +1,5 @@
 import type { Subscription } from 'rxjs';
-import type { BatchChildOutcome } from './errors.js';
+import type { BatchChildOutcome, JobCancelledError } from './errors.js';
 import type { JobSpec } from './jobSpec.js';
 import { addMember, deleteMember, type Members, memberCount, memberList } from './members.js';
 import type { JobStatus } from './types.js';
@@ -41,6 +41,7 @@ class RareState {
   backoffs: Members<Subscription>;
   deferredRuns: number[] | undefined;
   lastRun: Outcome | undefined;
+  cutShortBy: JobCancelledError | undefined;
   onSettled: ((outcome: BatchChildOutcome) => void) | undefined;
   children: readonly LiveJob[] = NO_CHILDREN;
   promise: Promise<unknown> | undefined;
@@ -154,6 +155,19 @@ export class LiveJob {
   set lastRun(outcome: Outcome | undefined) {
     this.#rare ??= new RareState();
     this.#rare.lastRun = outcome;
+  }
+
+  /**
+   * Why a cron or recurring job's schedule was cut short by a stop while runs of it were in
+   * flight: it ends cancelled, for that reason, once they have ended.
+   */
+  get cutShortBy(): JobCancelledError | undefined {
+    return this.#rare?.cutShortBy;
+  }
+
+  set cutShortBy(reason: JobCancelledError | undefined) {
+    this.#rare ??= new RareState();
+    this.#rare.cutShortBy = reason;
   }
 
   /** Set on batch children: tells the batch how the child ended. */

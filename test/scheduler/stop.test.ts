@@ -136,6 +136,71 @@ describe('JobScheduler.stop', () => {
     ]);
   });
 
+  it.each([
+    { drain: false, busyUntil: 0, cronRun: ['1000:started', '1050:completed'] },
+    // With drain, its run queued behind another job's still runs.
+    { drain: true, busyUntil: 1040, cronRun: ['1040:started', '1090:completed'] },
+  ])(
+    "drain $drain: lets a cron job's run in flight finish, then cancels the job, as an idle one",
+    async ({ drain, busyUntil, cronRun }) => {
+      let report: Promise<StopReport> | undefined;
+      let result: Promise<unknown> | undefined;
+      const cronEvents: string[] = [];
+      inVirtualTime({ maxWorkers: 1 }, ({ scheduler, work, testScheduler, flush }) => {
+        void scheduler.start();
+        const cron = scheduler.submitJob({
+          name: 'cron',
+          schedule: { type: 'cron', cronExpr: '* * * * * *' },
+          handler: work(50, 'ran'),
+        });
+        result = cron.result;
+        result.catch(() => {});
+        cron.events$.subscribe((event) =>
+          cronEvents.push(`${event.at}:${event.type}${event.final ? ':final' : ''}`),
+        );
+        if (busyUntil > 0) {
+          testScheduler.schedule(() => {
+            scheduler.submitJob({ name: 'other', handler: work(busyUntil - 990, 'other') });
+          }, 990);
+        }
+        testScheduler.schedule(() => {
+          report = scheduler.stop({ drain });
+        }, 1010);
+        flush();
+      });
+      const cronEnd = cronRun.at(-1)?.split(':')[0];
+      expect(cronEvents).toEqual([
+        '0:submitted',
+        '1000:queued',
+        ...cronRun,
+        `${cronEnd}:cancelled:final`,
+      ]);
+      await expect(result).rejects.toThrow(JobCancelledError);
+      await expect(result).rejects.toThrow(/stop\(\) was called/);
+      const { cancelled } = (await report) as StopReport;
+      expect(cancelled.map((job) => [job.name, job.previous])).toEqual([['cron', 'pending']]);
+    },
+  );
+
+  it('lets a recurring job whose last run is in flight at the stop complete', async () => {
+    let report: Promise<StopReport> | undefined;
+    let result: Promise<unknown> | undefined;
+    inVirtualTime({ maxWorkers: 1 }, ({ scheduler, work, testScheduler, flush }) => {
+      void scheduler.start();
+      result = scheduler.submitJob({
+        name: 'twice',
+        schedule: { type: 'interval', every: 100, maxRuns: 2 },
+        handler: work(50, 'last'),
+      }).result;
+      testScheduler.schedule(() => {
+        report = scheduler.stop();
+      }, 210);
+      flush();
+    });
+    await expect(result).resolves.toBe('last');
+    expect(await report).toEqual({ cancelled: [], kept: [], finishedDuringStop: 1 });
+  });
+
   it('with drain, at the deadline: starts none of the queued jobs it cancels', async () => {
     let report: Promise<StopReport> | undefined;
     const invoked: string[] = [];

@@ -1,8 +1,21 @@
 import type { JobCancelledError } from './errors.js';
 import type { LiveJob, QueuedRun } from './liveJob.js';
-import type { JobDefinition, JobEvent, JobSnapshot, JobStatus, JobType } from './types.js';
+import type {
+  JobCancelledEvent,
+  JobDefinition,
+  JobEvent,
+  JobQueuedEvent,
+  JobSnapshot,
+  JobStartedEvent,
+  JobStatus,
+  JobSubmittedEvent,
+  JobType,
+} from './types.js';
 
-/** The fields an event may carry besides those every event has. */
+/**
+ * The fields an event may carry besides those every event has: any of them, for the lifecycle to
+ * give those its event's type carries.
+ */
 export type EventFields = Partial<Omit<JobEvent, 'type' | 'jobId' | 'status' | 'previous'>>;
 export type MutableEventFields = { -readonly [K in keyof EventFields]: EventFields[K] };
 
@@ -43,7 +56,7 @@ export function submittedEvent(
   job: LiveJob,
   now: number,
   definition: JobDefinition | undefined,
-): JobEvent {
+): JobSubmittedEvent {
   const { spec } = job;
   const snapshot = pendingSnapshot(
     job.id,
@@ -55,7 +68,7 @@ export function submittedEvent(
     job.nextRunAt,
   );
   job.status = 'pending';
-  const event: { -readonly [K in keyof JobEvent]: JobEvent[K] } = {
+  const event: { -readonly [K in keyof JobSubmittedEvent]: JobSubmittedEvent[K] } = {
     type: 'submitted',
     jobId: job.id,
     at: now,
@@ -73,7 +86,7 @@ export function submittedEvent(
 }
 
 /** A run entered the queue; the job is `running` still if another of its runs is. */
-export function queuedEvent(job: LiveJob, queued: QueuedRun): JobEvent {
+export function queuedEvent(job: LiveJob, queued: QueuedRun): JobQueuedEvent {
   const status = job.runningCount > 0 ? 'running' : 'queued';
   const previous = job.status;
   job.status = status;
@@ -97,7 +110,7 @@ export function queuedEvent(job: LiveJob, queued: QueuedRun): JobEvent {
 }
 
 /** An attempt got a worker at `at`, after waiting `waitTime` ms in the queue. */
-export function startedEvent(run: QueuedRun, at: number, waitTime: number): JobEvent {
+export function startedEvent(run: QueuedRun, at: number, waitTime: number): JobStartedEvent {
   const { job } = run;
   const previous = job.status;
   job.status = 'running';
@@ -134,8 +147,8 @@ export function transitionEvent(
     status,
     previous,
   };
-  // Object.assign, not a spread: a third of the cost.
-  return Object.assign(event, fields);
+  // Object.assign, not a spread: a third of the cost. The lifecycle gives the fields `type` has.
+  return Object.assign(event, fields) as JobEvent;
 }
 
 /**
@@ -146,7 +159,7 @@ export function storedJobCancelledEvent(
   snapshot: JobSnapshot,
   error: JobCancelledError,
   at: number,
-): JobEvent {
+): JobCancelledEvent {
   return {
     type: 'cancelled',
     jobId: snapshot.id,

@@ -56,7 +56,7 @@ export class MetricsFold {
         break;
       case 'started':
         this.#busyWorkers += 1;
-        this.#waitTime.accept(Math.max(0, event.waitTime ?? 0));
+        this.#waitTime.accept(Math.max(0, event.waitTime));
         break;
       case 'retrying':
         this.#retriedAttempts += 1;

@@ -209,7 +209,7 @@ export function collectMetrics(
         break;
       case 'started':
         busy += 1;
-        waitSeconds.observe(labels, Math.max(0, event.waitTime ?? 0) / 1000);
+        waitSeconds.observe(labels, Math.max(0, event.waitTime) / 1000);
         break;
       case 'retrying':
         retried.inc(labels);
@@ -224,7 +224,7 @@ export function collectMetrics(
         if (event.final) cancelled.inc(labels);
         break;
       case 'skipped':
-        skipped.inc({ ...labels, reason: event.reason ?? 'overlap' });
+        skipped.inc({ ...labels, reason: event.reason });
         break;
       default:
         break;

@@ -247,12 +247,43 @@ export type JobEventType =
   | 'cancelled'
   | 'skipped';
 
+/** Every field an event may carry besides those every event has, with its type. */
+interface JobEventFieldTypes {
+  /** `submitted` only: the job as accepted. */
+  readonly job: JobSnapshot;
+  /** `submitted` only: what a durable store keeps to run the job again after a restart. */
+  readonly definition: JobDefinition;
+  /** `submitted` and `queued`: the job's priority. */
+  readonly priority: number;
+  /** `completed`, and a final `skipped` that completes the job: the value. */
+  readonly result: unknown;
+  /** `retrying`, `failed` and `cancelled`, and a final `skipped` that fails the job: why. */
+  readonly error: unknown;
+  /** `started`: ms between queued and started. */
+  readonly waitTime: number;
+  /** `completed`, `failed`, `retrying`, and `cancelled` of a running attempt: ms the attempt ran. */
+  readonly execTime: number;
+  /** `retrying`: when the next attempt is queued. */
+  readonly retryAt: number;
+  /** `failed` or `retrying`: the attempt hit its timeout. */
+  readonly timedOut: boolean;
+  /** `queued` and `skipped` of cron and recurring jobs: the next fire. */
+  readonly nextRunAt: number;
+  /** `skipped`: why the fire did not run. */
+  readonly reason: 'overlap' | 'queue-full';
+}
+
 /**
- * One transition of one job. `status` is the job's status after it, `previous` before it; the
- * store and the metrics are folds over these events alone.
+ * What every event has, and the fields of its type: `Needed` always there, `Optional` where
+ * they apply. The fields of other types read as `undefined`, so code that has not narrowed the
+ * event by `type` can still read any of them.
  */
-export interface JobEvent {
-  readonly type: JobEventType;
+type EventShape<
+  Type extends JobEventType,
+  Needed extends keyof JobEventFieldTypes,
+  Optional extends keyof JobEventFieldTypes = never,
+> = {
+  readonly type: Type;
   readonly jobId: string;
   /** Scheduler time, epoch ms. */
   readonly at: number;
@@ -260,30 +291,58 @@ export interface JobEvent {
   readonly attempt: number;
   /** The run number of a cron or recurring job (1-based); 1 for one-off jobs. */
   readonly run: number;
+  /** The job's status after the event. */
   readonly status: JobStatus;
-  readonly previous: JobStatus | undefined;
+  /** The job's status before the event; none before `submitted`. */
+  readonly previous: Type extends 'submitted' ? undefined : JobStatus;
   /** True on the event that ends the job: no other event for it follows. */
   readonly final: boolean;
-  /** `submitted` only: the job as accepted. */
-  readonly job?: JobSnapshot;
-  /** `submitted` only: what a durable store keeps to run the job again after a restart. */
-  readonly definition?: JobDefinition;
-  readonly priority?: number;
-  readonly result?: unknown;
-  readonly error?: unknown;
-  /** `started`: ms between queued and started. */
-  readonly waitTime?: number;
-  /** `completed`, `failed`, `retrying`, and `cancelled` of a running attempt: ms the attempt ran. */
-  readonly execTime?: number;
-  /** `retrying`: when the next attempt is queued. */
-  readonly retryAt?: number;
-  /** `failed` or `retrying`: the attempt hit its timeout. */
-  readonly timedOut?: boolean;
-  /** `queued` and `skipped` of cron and recurring jobs: the next fire. */
-  readonly nextRunAt?: number;
-  /** `skipped`: why the fire did not run. */
-  readonly reason?: 'overlap' | 'queue-full';
-}
+} & Pick<JobEventFieldTypes, Needed> &
+  Partial<Pick<JobEventFieldTypes, Optional>> & {
+    readonly [Field in Exclude<keyof JobEventFieldTypes, Needed | Optional>]?: undefined;
+  };
+
+/** A job was accepted. */
+export type JobSubmittedEvent = EventShape<'submitted', 'job' | 'priority', 'definition'>;
+/** A run, or a retry's attempt, entered the queue. */
+export type JobQueuedEvent = EventShape<'queued', 'priority', 'nextRunAt'>;
+/** An attempt got a worker. */
+export type JobStartedEvent = EventShape<'started', 'waitTime'>;
+/** An attempt failed and another will follow at `retryAt`. */
+export type JobRetryingEvent = EventShape<'retrying', 'error' | 'retryAt', 'execTime' | 'timedOut'>;
+/** A run completed; `final` when it was the job's last. */
+export type JobCompletedEvent = EventShape<'completed', 'result', 'execTime'>;
+/** A run failed for good; `final` when it was the job's last. */
+export type JobFailedEvent = EventShape<'failed', 'error', 'execTime' | 'timedOut'>;
+/** An attempt, or the job, was cancelled; `final` on the one that ends the job. */
+export type JobCancelledEvent = EventShape<'cancelled', 'error', 'execTime'>;
+/** A fire of a cron or recurring job did not run; a final one ends the job as its last run did. */
+export type JobSkippedEvent = EventShape<'skipped', 'reason', 'nextRunAt' | 'result' | 'error'>;
+
+/**
+ * One transition of one job. `status` is the job's status after it, `previous` before it; the
+ * store and the metrics are folds over these events alone. A union by `type`: a `switch` on it
+ * narrows each case to the fields that event carries.
+ *
+ * @example
+ * ```ts
+ * scheduler.events$.subscribe((event) => {
+ *   if (event.type === 'retrying') console.log(`retry at ${new Date(event.retryAt).toISOString()}`);
+ * });
+ * ```
+ */
+export type JobEvent =
+  | JobSubmittedEvent
+  | JobQueuedEvent
+  | JobStartedEvent
+  | JobRetryingEvent
+  | JobCompletedEvent
+  | JobFailedEvent
+  | JobCancelledEvent
+  | JobSkippedEvent;
+
+/** The event of one type: `JobEventOf<'failed'>` is {@link JobFailedEvent}. */
+export type JobEventOf<Type extends JobEventType> = Extract<JobEvent, { readonly type: Type }>;
 
 /** When a job's runs happen, with every time in epoch ms. */
 export type Timing =

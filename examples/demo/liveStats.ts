@@ -101,7 +101,7 @@ export class LiveStats {
     switch (event.type) {
       case 'started':
         this.busyWorkers += 1;
-        job.waited = event.waitTime ?? 0;
+        job.waited = event.waitTime;
         if (event.jobId === this.cron.id && event.attempt === 1) this.cron.runs = event.run;
         break;
       case 'completed':
@@ -132,12 +132,12 @@ export class LiveStats {
         this.#remember(
           event,
           job,
-          `#${event.attempt} ${event.timedOut === true ? 'timed out' : 'failed'}, retry in ${duration((event.retryAt ?? event.at) - event.at)}`,
+          `#${event.attempt} ${event.timedOut === true ? 'timed out' : 'failed'}, retry in ${duration(event.retryAt - event.at)}`,
         );
         break;
       case 'skipped':
         this.skipped += 1;
-        this.#remember(event, job, `run ${event.run} skipped (${event.reason ?? 'overlap'})`);
+        this.#remember(event, job, `run ${event.run} skipped (${event.reason})`);
         break;
       case 'cancelled':
         if (!event.final) break;

@@ -3,6 +3,8 @@ import { describe, expectTypeOf, it } from 'vitest';
 import {
   type BatchChildInput,
   type JobEvent,
+  type JobEventOf,
+  type JobFailedEvent,
   type JobHandle,
   type JobHandler,
   type JobInput,
@@ -143,8 +145,49 @@ describe('events$', () => {
         case 'skipped':
           break;
         default:
-          expectTypeOf(event.type).toEqualTypeOf<never>();
+          expectTypeOf(event).toEqualTypeOf<never>();
       }
+    });
+  });
+
+  it('narrows each type to the fields its events carry', () => {
+    scheduler.events$.subscribe((event) => {
+      switch (event.type) {
+        case 'submitted':
+          expectTypeOf(event.job.name).toEqualTypeOf<string>();
+          expectTypeOf(event.previous).toEqualTypeOf<undefined>();
+          break;
+        case 'started':
+          expectTypeOf(event.waitTime).toEqualTypeOf<number>();
+          expectTypeOf(event.previous).toEqualTypeOf<JobEvent['status']>();
+          break;
+        case 'retrying':
+          expectTypeOf(event.retryAt).toEqualTypeOf<number>();
+          expectTypeOf(event.execTime).toEqualTypeOf<number | undefined>();
+          expectTypeOf(event.result).toEqualTypeOf<undefined>();
+          break;
+        case 'skipped':
+          expectTypeOf(event.reason).toEqualTypeOf<'overlap' | 'queue-full'>();
+          break;
+        default:
+          break;
+      }
+    });
+  });
+
+  it('reads any field before narrowing, as undefined where the type has none', () => {
+    scheduler.events$.subscribe((event) => {
+      expectTypeOf(event.retryAt).toEqualTypeOf<number | undefined>();
+      expectTypeOf(event.error).toEqualTypeOf<unknown>();
+      expectTypeOf(event.previous).toEqualTypeOf<JobEvent['status'] | undefined>();
+    });
+  });
+
+  it('names the event of one type', () => {
+    expectTypeOf<JobEventOf<'failed'>>().toEqualTypeOf<JobFailedEvent>();
+    const failures = (event: JobEvent): event is JobEventOf<'failed'> => event.type === 'failed';
+    scheduler.events$.subscribe((event) => {
+      if (failures(event)) expectTypeOf(event.error).toEqualTypeOf<unknown>();
     });
   });
 });

@@ -135,11 +135,14 @@ class PriorityMergeEngine<T, R> implements Sink<R> {
   enqueue(value: T): void {
     const { concurrency, capacity, onOverflow } = this.#settings;
     try {
-      if (this.#active < concurrency && this.#waiting.size === 0 && !this.#draining) {
+      const free = concurrency - this.#active;
+      if (free > 0 && this.#waiting.size === 0 && !this.#draining) {
         this.#startInner(value);
         return;
       }
-      if (this.#waiting.size >= capacity) {
+      // Inside the drain a slot may be free while values wait: those the drain is about to
+      // start do not count against `capacity`, as they would not had this one come after it.
+      if (this.#waiting.size - Math.max(free, 0) >= capacity) {
         onOverflow?.(value);
         return;
       }

@@ -374,6 +374,43 @@ describe('priorityMergeMap', () => {
     );
 
     it(
+      'counts a slot the drain is about to fill as free: a value that arrives then waits',
+      marbles((m) => {
+        const source = new Subject<string>();
+        const overflowed: string[] = [];
+        const project = (value: string) =>
+          value === 'w'
+            ? // Ends at once, inside the drain that started it; its teardown sends two more.
+              of(value).pipe(
+                finalize(() => {
+                  source.next('x');
+                  source.next('y');
+                }),
+              )
+            : m.cold('--v|', { v: value });
+        const emitted: string[] = [];
+        source
+          .pipe(
+            priorityMergeMap(project, {
+              concurrency: 1,
+              priority: () => 0,
+              capacity: 1,
+              onOverflow: (value) => overflowed.push(value),
+            }),
+          )
+          .subscribe((value) => emitted.push(`${m.scheduler.now()}:${value}`));
+        source.next('a');
+        // w waits for a, and is started by the drain when a ends.
+        source.next('w');
+        m.flush();
+        // x takes the slot w freed; y waits for it, within capacity, as it would had w been
+        // started at once rather than by the drain.
+        expect(overflowed).toEqual([]);
+        expect(emitted).toEqual(['2:a', '3:w', '5:x', '8:y']);
+      }),
+    );
+
+    it(
       'errors, and tears everything down, when onOverflow throws',
       marbles((m) => {
         const error = new Error('shed failed');

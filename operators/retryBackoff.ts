@@ -49,7 +49,6 @@ const POLICY_FIELDS: ReadonlySet<keyof RetryPolicy> = new Set([
   'resetOnSuccess',
 ] as const);
 
-/** The fields {@link backoffDelay} reads. */
 /** What `backoffDelay` reads; the rest of a {@link RetryPolicy} may come along. */
 type BackoffFields = Pick<RetryPolicy, 'initialDelay' | 'maxDelay' | 'backoffFactor' | 'jitter'> &
   Partial<RetryPolicy>;
@@ -68,13 +67,18 @@ export function validateRetryPolicy(policy: RetryPolicy, name = 'policy'): Retry
   assertKnownFields(policy, POLICY_FIELDS, (key) => `${name}.${key}`);
   assertInteger(`${name}.maxAttempts`, policy.maxAttempts, 1, true);
   assertBackoffFields(name, policy);
+  assertRetryFields(name, policy);
+  return policy;
+}
+
+/** The fields beside the backoff's, where given: backoffDelay takes a whole policy too. */
+function assertRetryFields(name: string, policy: Partial<RetryPolicy>): void {
   if (policy.retryIf !== undefined) assertFunction(`${name}.retryIf`, policy.retryIf);
   if (policy.resetOnSuccess !== undefined && typeof policy.resetOnSuccess !== 'boolean') {
     throw new TypeError(
       expectedMessage(`${name}.resetOnSuccess`, 'a boolean', policy.resetOnSuccess),
     );
   }
-  return policy;
 }
 
 /**
@@ -101,6 +105,10 @@ export function backoffDelay(
   // A whole RetryPolicy is welcome; a misspelt field (`jiter`) would pass for one left out.
   assertKnownFields(policy, POLICY_FIELDS, (key) => `policy.${key}`);
   assertBackoffFields('policy', policy);
+  if (policy.maxAttempts !== undefined) {
+    assertInteger('policy.maxAttempts', policy.maxAttempts, 1, true);
+  }
+  assertRetryFields('policy', policy);
   assertInteger('n', n, 1);
   assertFunction('random', random);
   return delayFor(policy, n, random);

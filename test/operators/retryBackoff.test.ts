@@ -135,6 +135,24 @@ describe('backoffDelay', () => {
     ],
     ['policy is null', null, TypeError, 'Expected `policy` to be an object, got `null` (null)'],
     [
+      'maxAttempts is 0',
+      { ...policy, maxAttempts: 0 },
+      RangeError,
+      'Expected `policy.maxAttempts` to be a whole number from 1 and up (or Infinity), got `0` (number)',
+    ],
+    [
+      'retryIf is not a function',
+      { ...policy, retryIf: 'yes' },
+      TypeError,
+      "Expected `policy.retryIf` to be a function, got `'yes'` (string)",
+    ],
+    [
+      'resetOnSuccess is not a boolean',
+      { ...policy, resetOnSuccess: 'yes' },
+      TypeError,
+      "Expected `policy.resetOnSuccess` to be a boolean, got `'yes'` (string)",
+    ],
+    [
       'a field is misspelt',
       { ...policy, jiter: 'full' },
       TypeError,

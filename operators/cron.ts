@@ -12,6 +12,7 @@ import {
   expectedMessage,
   toEpochMs,
 } from './validate.js';
+import { zoneOffsetReader } from './zoneOffset.js';
 
 export type { Tick } from './timerGuard.js';
 
@@ -115,26 +116,61 @@ export function assertTimezone(value: unknown, name = 'timezone'): asserts value
  * A parsed expression and the last query asked of it. Every job on one expression asks for the
  * same fire time when they fire together, and cron-parser takes tens of microseconds to answer.
  */
+/**
+ * How far back a wake looks for the clocks having gone forward: the longest gap in the tz
+ * database is two hours (Antarctica/Troll), most are one.
+ */
+const GAP_LOOKBACK_MS = 2 * 3_600_000;
+/** Fire times walked through a gap before giving up: enough for a match every minute of one. */
+const GAP_WALK_LIMIT = 128;
+
 class ParsedCron {
   readonly #parsed: CronExpression;
+  readonly #offsetAt: ((time: number) => number) | undefined;
   #lastTime = Number.NaN;
   #lastFire: number | undefined;
 
-  constructor(parsed: CronExpression) {
+  constructor(parsed: CronExpression, timezone: string) {
     this.#parsed = parsed;
+    this.#offsetAt = zoneOffsetReader(timezone);
   }
 
   /** The first fire time strictly after `time`, or undefined when there is none. */
   after(time: number): number | undefined {
     if (time !== this.#lastTime) {
-      this.#lastFire = fireAfter(this.#parsed, time);
+      this.#lastFire = this.#firstAfter(time);
       this.#lastTime = time;
     }
     return this.#lastFire;
   }
+
+  #firstAfter(time: number): number | undefined {
+    const fire = fireAfter(this.#parsed, time);
+    const offsetAt = this.#offsetAt;
+    const since = time - GAP_LOOKBACK_MS;
+    if (offsetAt === undefined || offsetAt(time) <= offsetAt(since)) return fire;
+    // The clocks went forward lately. cron-parser moves the local times the jump skipped one gap
+    // later (02:15 and 02:45 to 03:15 and 03:45), but only while it walks through the gap: asked
+    // afresh from 03:15 it finds 02:45 behind it, and would drop it. So walk from before the jump.
+    const walked = walkAfter(this.#parsed, since, time);
+    return walked !== undefined && (fire === undefined || walked < fire) ? walked : fire;
+  }
 }
 
-/** Parsed expressions by zone and expression, shared: a query leaves no state behind. */
+/** The first fire time after `time`, walking from `from` as cron-parser iterates. */
+function walkAfter(parsed: CronExpression, from: number, time: number): number | undefined {
+  parsed.reset(new Date(from));
+  try {
+    for (let step = 0; step < GAP_WALK_LIMIT; step++) {
+      const next = parsed.next().getTime();
+      if (next > time) return next;
+    }
+  } catch {
+    // No fire time within the parser's search limit.
+  }
+  return undefined;
+}
+
 const parsedCache = new Map<string, ParsedCron>();
 const PARSED_CACHE_SIZE = 1000;
 
@@ -142,7 +178,7 @@ function parseCron(expression: unknown, timezone: string): ParsedCron {
   const key = `${timezone} ${String(expression)}`;
   const cached = parsedCache.get(key);
   if (cached !== undefined && typeof expression === 'string') return cached;
-  const parsed = new ParsedCron(parseExpression(expression, timezone));
+  const parsed = new ParsedCron(parseExpression(expression, timezone), timezone);
   // Bounded for programs that make expressions on the fly; the oldest is dropped first.
   if (parsedCache.size >= PARSED_CACHE_SIZE) {
     parsedCache.delete(parsedCache.keys().next().value as string);
@@ -248,8 +284,11 @@ export function cronFireTimes(
  * The first tick is the first fire time strictly after subscription and at or after `startAt`.
  * A wake after a missed fire time (a blocked event loop, a suspended machine) emits one tick for
  * the first missed time, with `firedAt` telling how late it is, then resumes at the first fire time
- * after now. Across DST changes it follows cron-parser: a local time skipped by spring-forward
- * fires one gap later (02:30 becomes 03:30), a local time repeated by fall-back fires once.
+ * after now. Across DST changes it follows cron-parser: each local time skipped by
+ * spring-forward fires one gap later (02:15 and 02:45 become 03:15 and 03:45). In the hour
+ * repeated by fall-back, an expression that names the hour fires once, at its first occurrence,
+ * while one with `*` in the hour field fires in both. cron-parser drops a time skipped by a jump
+ * that is not a whole hour (Lord Howe Island's 30 minutes) for that day.
  *
  * @throws {InvalidCronExpressionError} when the expression does not parse.
  * @throws {TypeError | RangeError} when an option is invalid.

@@ -155,6 +155,45 @@ describe('cron', () => {
     );
 
     it(
+      'America/New_York spring-forward: every time in the skipped hour fires, one gap later',
+      marbles((m) => {
+        const scheduler = withEpoch(m.scheduler, Date.UTC(2026, 2, 8, 5));
+        const source$ = cron('15,45 2 * * *', {
+          timezone: 'America/New_York',
+          maxRuns: 4,
+          scheduler,
+        });
+        expect(collect(source$, m.scheduler)).toEqual(
+          onTime(
+            Date.UTC(2026, 2, 8, 7, 15), // 03:15 EDT, for the missing 02:15
+            Date.UTC(2026, 2, 8, 7, 45), // 03:45 EDT, for the missing 02:45
+            Date.UTC(2026, 2, 9, 6, 15), // 02:15 EDT
+            Date.UTC(2026, 2, 9, 6, 45),
+          ),
+        );
+      }),
+    );
+
+    it(
+      'America/New_York fall-back: a named hour fires once, at its first occurrence',
+      marbles((m) => {
+        const scheduler = withEpoch(m.scheduler, Date.UTC(2026, 10, 1, 4));
+        const source$ = cron('*/30 1 * * *', {
+          timezone: 'America/New_York',
+          maxRuns: 3,
+          scheduler,
+        });
+        expect(collect(source$, m.scheduler)).toEqual(
+          onTime(
+            Date.UTC(2026, 10, 1, 5), // 01:00 EDT
+            Date.UTC(2026, 10, 1, 5, 30), // 01:30 EDT; not again at 06:00Z and 06:30Z (EST)
+            Date.UTC(2026, 10, 2, 6), // 01:00 EST
+          ),
+        );
+      }),
+    );
+
+    it(
       'America/New_York hourly: the missing 02:00 hour of 2026-03-08 is skipped',
       marbles((m) => {
         const march = withEpoch(m.scheduler, Date.UTC(2026, 2, 8, 5, 30));

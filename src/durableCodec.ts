@@ -78,14 +78,53 @@ function stringify(value: unknown): string | undefined {
   return plainJson(value, 4) ? JSON.stringify(value) : JSON.stringify(value, replacer);
 }
 
-/** Encodes for storage; `undefined` stays SQL NULL. */
+/**
+ * Encodes for storage; `undefined` stays SQL NULL. A part JSON cannot hold (a cycle, a BigInt)
+ * is kept as its description, and only that part: a snapshot whose result has a BigInt keeps
+ * its id and status, and an error with a cyclic field keeps its name and message.
+ */
 export function encode(value: unknown): string | null {
   if (value === undefined) return null;
   try {
     return stringify(value) ?? null;
   } catch {
-    return JSON.stringify({ $unserializable: String(value) });
+    return JSON.stringify(salvage(value, SALVAGE_DEPTH), replacer) ?? null;
   }
+}
+
+/** How deep `salvage` looks for the parts that can be kept: a snapshot, its error, its fields. */
+const SALVAGE_DEPTH = 4;
+
+/**
+ * `value` with each part JSON cannot hold replaced by an `$unserializable` description; a
+ * reference back to an object it is inside is one such part.
+ */
+function salvage(value: unknown, depth: number, inside: readonly object[] = []): unknown {
+  if (typeof value === 'object' && value !== null && inside.includes(value)) {
+    return { $unserializable: 'a reference to an object it is inside' };
+  }
+  try {
+    stringify(value);
+    return value;
+  } catch {
+    // Below: only the parts of it.
+  }
+  if (depth === 0 || typeof value !== 'object' || value === null) {
+    return { $unserializable: describe(value) };
+  }
+  const path = [...inside, value];
+  if (Array.isArray(value)) return value.map((item) => salvage(item, depth - 1, path));
+  const fields: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) fields[key] = salvage(field, depth - 1, path);
+  if (!(value instanceof Error)) return fields;
+  return { $error: { ...fields, name: value.name, message: value.message } };
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value !== 'object' || value === null) return String(value);
+  const name = value.constructor?.name;
+  return `${typeof name === 'string' && name !== '' ? name : 'an object'} JSON cannot hold`;
 }
 
 /** A number as `encode` writes it: as JavaScript prints it when finite, else as the replacer does. */

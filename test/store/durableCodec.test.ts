@@ -167,6 +167,31 @@ describe('durable codec', () => {
     });
   });
 
+  it('keeps all but the part JSON cannot hold: a cycle in an error, a BigInt in a result', () => {
+    const request: Record<string, unknown> = { url: 'https://example.com' };
+    request.self = request;
+    const error = Object.assign(new Error('request failed'), { request, status: 503 });
+    const snapshot = { id: 'job-1', status: 'retrying', error, result: { total: 10n, rows: 3 } };
+    const decoded = decode(encode(snapshot)) as {
+      id: string;
+      status: string;
+      error: Error & { request: unknown; status: number };
+      result: unknown;
+    };
+    expect(decoded).toMatchObject({ id: 'job-1', status: 'retrying' });
+    expect(decoded.error).toBeInstanceOf(Error);
+    expect(decoded.error).toMatchObject({
+      name: 'Error',
+      message: 'request failed',
+      status: 503,
+      request: {
+        url: 'https://example.com',
+        self: { $unserializable: 'a reference to an object it is inside' },
+      },
+    });
+    expect(decoded.result).toEqual({ total: { $unserializable: '10n' }, rows: 3 });
+  });
+
   it('sees the infinity a toJSON returns, and writes a Date as its ISO string', () => {
     const custom = { toJSON: () => ({ limit: Number.POSITIVE_INFINITY }) };
     expect(decode(encode({ custom }))).toEqual({ custom: { limit: Number.POSITIVE_INFINITY } });

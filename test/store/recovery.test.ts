@@ -286,6 +286,40 @@ describe('recovery from a sqliteStore', () => {
     expect(after.scheduler.listJobs()).toEqual([]);
   });
 
+  it('retries a job whose error JSON cannot hold, keeping its status and error', () => {
+    const path = tempDbPath();
+    const defineFetch = (scheduler: JobScheduler) =>
+      scheduler.define(
+        'fetch',
+        (_payload: undefined, { attempt }) => {
+          if (attempt > 1) return 'fetched';
+          // An HTTP client's error holds its request, and the request holds itself.
+          const request: Record<string, unknown> = { url: 'https://example.com' };
+          request.self = request;
+          throw Object.assign(new Error('request failed'), { request });
+        },
+        { retryPolicy: { maxAttempts: 2, initialDelay: 10_000 } },
+      );
+    lifetime(path, {}, EPOCH, 100, ({ scheduler }) => {
+      defineFetch(scheduler);
+      void scheduler.start();
+      scheduler.submitJob({ id: 'fetch', name: 'fetch' });
+    });
+    const after = lifetime(path, {}, EPOCH + 1000, 20_000, ({ scheduler }) => {
+      defineFetch(scheduler);
+      expect(scheduler.getJobStatus('fetch')).toMatchObject({
+        status: 'retrying',
+        error: { name: 'Error', message: 'request failed' },
+      });
+      void scheduler.start();
+    });
+    expect(of(after.log, 'started')).toEqual(['9000:fetch#1.2']);
+    expect(after.scheduler.getJobStatus('fetch')).toMatchObject({
+      status: 'completed',
+      result: 'fetched',
+    });
+  });
+
   it('fails a recovered job whose name has no handler defined', () => {
     const path = tempDbPath();
     lifetime(path, { maxWorkers: 1 }, EPOCH, 5, ({ scheduler }) => {

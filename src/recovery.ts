@@ -5,7 +5,7 @@ import { fromDefinition } from './jobSpec.js';
 import type { JobStore, RecoveredJob } from './jobStore.js';
 import { LiveJob } from './liveJob.js';
 import type { ResumeOptions } from './runSources.js';
-import type { JobEvent, JobStatus } from './types.js';
+import type { JobEvent, JobSnapshot, JobStatus } from './types.js';
 
 type Fields = Partial<Omit<JobEvent, 'type' | 'jobId' | 'status' | 'previous'>>;
 
@@ -70,6 +70,8 @@ export function resumeJobs(recovered: readonly RecoveredJob[], hooks: ResumeHook
     }
     const isRepeating = job.spec.type === 'cron' || job.spec.type === 'recurring';
     const { status, nextRunAt, createdAt } = entry.snapshot;
+    // How its last run ended: a last fire that cannot run ends the job with it.
+    if (isRepeating && entry.snapshot.runs > 0) job.lastRun = lastRunOf(entry.snapshot);
     if (job.spec.type === 'batch') {
       hooks.runBatch(job);
       continue;
@@ -95,6 +97,13 @@ export function resumeJobs(recovered: readonly RecoveredJob[], hooks: ResumeHook
   for (const [job, options] of repeating) hooks.begin(job, options);
 }
 
+/** A repeating job's last outcome as its snapshot shows it: an error, or else the result. */
+function lastRunOf(snapshot: JobSnapshot): LiveJob['lastRun'] {
+  return 'error' in snapshot
+    ? { ok: false, value: snapshot.error }
+    : { ok: true, value: snapshot.result };
+}
+
 /** The attempt that was running when the process died: retried if the policy allows. */
 function resumeInterrupted(
   job: LiveJob,
@@ -110,8 +119,10 @@ function resumeInterrupted(
     hooks.retryLater(job, entry.run, attempt + 1, now);
     return;
   }
-  // A repeating job lives on: only this run failed.
-  const final = !repeating;
+  // A repeating job lives on, only this run failed, unless it was the last its schedule had.
+  const { timing } = job.spec;
+  const final = !repeating || (timing.kind === 'interval' && job.runs >= timing.maxRuns);
+  if (repeating) job.lastRun = { ok: false, value: error };
   hooks.emit(job, 'failed', final ? 'failed' : 'pending', {
     run: entry.run,
     attempt,

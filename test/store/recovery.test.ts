@@ -171,6 +171,49 @@ describe('recovery from a sqliteStore', () => {
     expect(after.scheduler.getJobStatus('five')).toMatchObject({ status: 'completed', runs: 5 });
   });
 
+  it('fails a recurring job whose last run the crash cut off, with no attempt left', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 250, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'two',
+        name: 'sleep',
+        payload: 100,
+        retryPolicy: { maxAttempts: 1 },
+        schedule: { type: 'interval', every: 100, maxRuns: 2 },
+      });
+    });
+    // Run 2 started at 200 and was running at the crash.
+    const after = lifetime(path, {}, EPOCH + 1000, 5000, ({ scheduler }) => {
+      void scheduler.start();
+    });
+    expect(after.log).toEqual(['0:failed:two#2.1']);
+    const status = after.scheduler.getJobStatus('two');
+    expect(status).toMatchObject({ status: 'failed', runs: 2 });
+    expect(status?.error).toBeInstanceOf(JobInterruptedError);
+  });
+
+  it('ends a recurring job whose last fire meets a full queue as its stored last run ended', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 150, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'two',
+        name: 'sleep',
+        payload: 10,
+        schedule: { type: 'interval', every: 100, maxRuns: 2 },
+      });
+    });
+    // Run 1 completed at 110 with 10; run 2 is due at 200, when the queue is full.
+    const after = lifetime(path, { maxWorkers: 1, queueSize: 1 }, EPOCH + 160, 5000, (run) => {
+      void run.scheduler.start();
+      run.scheduler.submitJob({ id: 'blocker', name: 'sleep', payload: 1000 });
+      run.scheduler.submitJob({ id: 'waiter', name: 'sleep', payload: 1 });
+    });
+    expect(of(after.log, 'skipped')).toEqual(['40:two#2.0']);
+    expect(after.scheduler.getJobStatus('two')).toMatchObject({ status: 'completed', result: 10 });
+  });
+
   it('finishes a batch with the children not done yet, keeping the results of those done', async () => {
     const path = tempDbPath();
     lifetime(path, {}, EPOCH, 25, ({ scheduler }) => {

@@ -88,8 +88,13 @@ export class JobScheduler {
   #opened = false;
   #recovered: RecoveredJob[] = [];
   #state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
-  /** Runs submitted before `start()`, released in priority order when it is called. */
+  /**
+   * Runs submitted before `start()`, and those it recovers, released together in priority order
+   * once it has resumed what a durable store held.
+   */
   #waitingForStart: QueuedRun[] = [];
+  /** True while `start()` resumes recovered jobs: their runs wait with those submitted before. */
+  #resuming = false;
   #pipeline: Subscription | undefined;
   #metricsTimer: Subscription | undefined;
   #draining = false;
@@ -145,7 +150,7 @@ export class JobScheduler {
       stopping: () => this.#state === 'stopping' || this.#state === 'stopped',
       keeping: () => this.#state === 'stopping' && isDurable(this.#store),
       dispatch: (run) => {
-        if (this.#state === 'idle') this.#waitingForStart.push(run);
+        if (this.#state === 'idle' || this.#resuming) this.#waitingForStart.push(run);
         else this.#runs.next(run);
       },
       afterEmit: () => this.#stop?.check(),
@@ -184,25 +189,42 @@ export class JobScheduler {
         this.#publishMetrics(),
       );
     }
-    const waiting = this.#waitingForStart;
+    const submittedBefore = this.#waitingForStart;
     this.#waitingForStart = [];
-    // A stable sort: equal priorities keep their submission order.
-    if (enablePriority) waiting.sort((a, b) => b.job.spec.priority - a.job.spec.priority);
-    for (const run of waiting) this.#runs.next(run);
     const recovered = this.#recovered;
     this.#recovered = [];
-    if (recovered.length > 0) {
-      // A stop asked for while the jobs are resumed waits until all are, as during a submission:
-      // the rest would be queued and armed after it.
-      this.#submitting += 1;
+    if (recovered.length === 0) {
+      this.#release(submittedBefore);
+      return Promise.resolve();
+    }
+    // A stop asked for while the jobs are resumed waits until all are, as during a submission:
+    // the rest would be queued and armed after it.
+    this.#submitting += 1;
+    try {
+      this.#resuming = true;
       try {
         this.#jobs.asOneEmission(() => this.#resume(recovered));
       } finally {
-        this.#submitting -= 1;
-        if (this.#submitting === 0) drainQueue(this.#afterSubmit);
+        this.#resuming = false;
       }
+      // The recovered runs were submitted first, in the last process: ahead of equal priorities.
+      const resumed = this.#waitingForStart;
+      this.#waitingForStart = [];
+      this.#release([...resumed, ...submittedBefore]);
+    } finally {
+      this.#submitting -= 1;
+      if (this.#submitting === 0) drainQueue(this.#afterSubmit);
     }
     return Promise.resolve();
+  }
+
+  /** Hands the workers the runs that waited for start(), highest priority first. */
+  #release(waiting: QueuedRun[]): void {
+    // A stable sort: equal priorities keep their submission order.
+    if (this.#config.enablePriority) {
+      waiting.sort((a, b) => b.job.spec.priority - a.job.spec.priority);
+    }
+    for (const run of waiting) this.#runs.next(run);
   }
 
   /**

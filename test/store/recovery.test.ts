@@ -61,6 +61,28 @@ describe('recovery from a sqliteStore', () => {
     });
   });
 
+  it('starts recovered runs and those submitted before start() together, by priority', () => {
+    const path = tempDbPath();
+    lifetime(path, { maxWorkers: 1 }, EPOCH, 10, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({ id: 'blocker', name: 'sleep', payload: 1000 });
+      scheduler.submitJob({ id: 'normal', name: 'sleep', payload: 10 });
+      scheduler.submitJob({ id: 'critical', name: 'sleep', payload: 10, priority: 3 });
+    });
+    const after = lifetime(path, { maxWorkers: 1 }, EPOCH + 1000, 5000, ({ scheduler }) => {
+      scheduler.submitJob({ id: 'low', name: 'sleep', payload: 10, priority: Priority.Low });
+      scheduler.submitJob({ id: 'high', name: 'sleep', payload: 10, priority: Priority.High });
+      scheduler.cancelJob('blocker');
+      void scheduler.start();
+    });
+    expect(of(after.log, 'started')).toEqual([
+      '0:critical#1.1',
+      '10:high#1.1',
+      '20:normal#1.1',
+      '30:low#1.1',
+    ]);
+  });
+
   it('runs recovered jobs whose priority the new aging cannot scale, rather than fail them all', () => {
     const path = tempDbPath();
     // Accepted without aging, and left queued: the scheduler was never started.

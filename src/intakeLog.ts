@@ -62,7 +62,7 @@ export class IntakeLog {
   /** Opens the file at `path` for appending, or creates it; `reset` starts it for `database`. */
   constructor(path: string, database: string, sync: boolean) {
     this.#path = path;
-    this.#header = `${JSON.stringify({ rxjobsIntake: 1, database } satisfies IntakeHeader)}\n`;
+    this.#header = `${headerLine(database)}\n`;
     this.#sync = sync;
     // Read too, through the same descriptor: the flush reads jobs back even if the path is gone.
     this.#fd = openSync(path, 'a+');
@@ -188,6 +188,11 @@ function syncDirectory(path: string): void {
   }
 }
 
+/** The first line of the intake file of `database`, without its newline. */
+function headerLine(database: string | undefined): string {
+  return JSON.stringify({ rxjobsIntake: 1, database });
+}
+
 /**
  * The records a crashed process left in the file at `path`, oldest first; none when there is no
  * file. Whatever follows the last well-formed record, a write that a crash cut short or what a
@@ -208,7 +213,11 @@ export function readIntake(path: string, database: string | undefined): IntakeRe
   const lines = text.split('\n');
   lines.pop();
   const [header, ...records] = lines;
-  if (header === undefined) return [];
+  // No whole line: a crash cut the header short, so the text is the start of this one's.
+  if (header === undefined) {
+    if (headerLine(database).startsWith(text)) return [];
+    throw new StoreOpenError(path, 'unreadable', 'the file is not an rxjobs intake file');
+  }
   const owner = parseLine(header) as Partial<IntakeHeader> | undefined;
   if (owner?.rxjobsIntake !== 1) {
     throw new StoreOpenError(path, 'unreadable', 'the file is not an rxjobs intake file');

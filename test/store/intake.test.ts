@@ -310,6 +310,16 @@ describe('the intake file of sqliteStore', () => {
       /belongs to another database \(someone-else\)/,
     ],
     [
+      'a file of one line with no newline, that is not the start of its header',
+      () => 'not an rxjobs intake file',
+      /not an rxjobs intake file/,
+    ],
+    [
+      "another database's header with no newline",
+      () => JSON.stringify({ rxjobsIntake: 1, database: 'someone-else' }),
+      /not an rxjobs intake file/,
+    ],
+    [
       'a record that is not a job record, with a good one after it',
       (database) =>
         `${JSON.stringify({ rxjobsIntake: 1, database })}\n{"seq":1,"jobs":[{}]}\n{"seq":2,"jobs":[]}\n`,
@@ -335,6 +345,19 @@ describe('the intake file of sqliteStore', () => {
     expect((error as Error).message).toMatch(message);
     expect(readFileSync(`${path}-intake`, 'utf8')).toBe(intake);
     expect(readFileSync(path)).toEqual(before);
+  });
+
+  it('takes a header a crash cut short for a file with no record yet', async () => {
+    const path = tempDbPath();
+    const first = scheduler(path);
+    await first.start();
+    await first.stop();
+    const header = JSON.stringify({ rxjobsIntake: 1, database: meta(path, 'database_id') });
+    writeFileSync(`${path}-intake`, header.slice(0, 20));
+    const next = scheduler(path);
+    await next.start();
+    expect(next.listJobs()).toEqual([]);
+    await next.stop();
   });
 
   it('takes a file of schema version 1 as it is, and moves it to version 2', async () => {

@@ -20,7 +20,7 @@ import { type AcceptedJob, type DurableJobStore, isDurable, type JobStore } from
 import { LiveJob, type QueuedRun } from './liveJob.js';
 import type { AttemptHooks, AttemptOutcome } from './runAttempt.js';
 import { armRuns, type ResumeOptions, type RunSourceHooks } from './runSources.js';
-import type { JobDefinition, JobEvent, JobSnapshot, JobStatus } from './types.js';
+import type { JobDefinition, JobEvent, JobSkippedEvent, JobSnapshot, JobStatus } from './types.js';
 
 /** What the lifecycle of jobs needs from the scheduler that owns it. */
 export interface LifecycleContext {
@@ -85,6 +85,7 @@ export class JobLifecycle {
     this.#sourceHooks = {
       scheduler: this.#scheduler,
       fire: (job, run, nextRunAt) => this.#fire(job, run, nextRunAt),
+      missed: (job, run, nextRunAt) => this.#missed(job, run, nextRunAt),
       sourceDone: (job) => this.#sourceDone(job),
       enqueue: (job, run, attempt) => this.enqueue(job, run, attempt),
       runBatch: (job) => this.runBatch(job),
@@ -266,6 +267,14 @@ export class JobLifecycle {
     } else this.enqueue(job, run, 1);
   }
 
+  /** The fires missed while no process ran, skipped as one (`missedRuns: 'skip'`). */
+  #missed(job: LiveJob, run: number, nextRunAt: number | undefined): void {
+    job.runs = run;
+    job.nextRunAt = nextRunAt;
+    if (nextRunAt === undefined) job.sourceDone = true;
+    this.#skip(job, run, 'missed', nextRunAt);
+  }
+
   enqueue(job: LiveJob, run: number, attempt: number): void {
     const queued: QueuedRun = {
       job,
@@ -372,7 +381,7 @@ export class JobLifecycle {
   #skip(
     job: LiveJob,
     run: number,
-    reason: 'overlap' | 'queue-full',
+    reason: JobSkippedEvent['reason'],
     nextRunAt: number | undefined,
   ): void {
     const final = job.sourceDone && !job.busy && job.deferredCount === 0;

@@ -83,7 +83,9 @@ export function resumeJobs(recovered: readonly RecoveredJob[], hooks: ResumeHook
     else if (status === 'pending' && job.parentId === undefined && !isRepeating)
       hooks.begin(job, { createdAt });
     if (isRepeating) {
-      const missed = job.spec.missedRuns === 'once' && nextRunAt !== undefined && nextRunAt <= now;
+      // Fires came due while no process ran: one stands for all, run or skipped per `missedRuns`.
+      // A retrying job's `nextRunAt` is its retry's time, not a fire of its schedule.
+      const missed = nextRunAt !== undefined && nextRunAt <= now && status !== 'retrying';
       repeating.push([job, missed ? { createdAt, missedFireAt: nextRunAt } : { createdAt }]);
     } else if (status !== 'pending' || job.parentId === undefined) {
       job.sourceDone = true;

@@ -8,7 +8,10 @@ import type { LiveJob } from './liveJob.js';
 /** How a job recovered from a durable store picks up its schedule. */
 export interface ResumeOptions {
   readonly createdAt: number;
-  /** A fire time missed while no process ran, to run once now (`missedRuns: 'once'`). */
+  /**
+   * A fire time missed while no process ran: one fire stands for all that were, run now
+   * (`missedRuns: 'once'`) or skipped (`'skip'`).
+   */
   readonly missedFireAt?: number;
 }
 
@@ -17,6 +20,8 @@ export interface RunSourceHooks {
   readonly scheduler: SchedulerLike;
   /** A fire of run `run`: queue it, or skip it. */
   fire(job: LiveJob, run: number, nextRunAt: number | undefined): void;
+  /** Run `run` stands for the fires missed while no process ran, and is skipped. */
+  missed(job: LiveJob, run: number, nextRunAt: number | undefined): void;
   /** The source completed without a last fire. */
   sourceDone(job: LiveJob): void;
   enqueue(job: LiveJob, run: number, attempt: number): void;
@@ -27,7 +32,8 @@ export interface RunSourceHooks {
  * Arms whatever makes the job's runs: a run now, `at` for a start time, `cron` or `every` for
  * repeating jobs, the batch feed for a batch. A job resumed after a restart continues from now:
  * its run numbers go on from `job.runs`, an interval keeps its grid and its remaining `maxRuns`,
- * and `resume.missedFireAt` (for `missedRuns: 'once'`) runs one fire for all that were missed.
+ * and `resume.missedFireAt` makes one fire for all that were missed, run or skipped per
+ * `missedRuns`.
  */
 export function armRuns(job: LiveJob, hooks: RunSourceHooks, resume?: ResumeOptions): void {
   const { timing } = job.spec;
@@ -52,7 +58,11 @@ export function armRuns(job: LiveJob, hooks: RunSourceHooks, resume?: ResumeOpti
       return;
     case 'cron': {
       const next = cronFireTimes(timing.cronExpr, timing.timezone);
-      if (resume?.missedFireAt !== undefined) hooks.fire(job, job.runs + 1, next(scheduler.now()));
+      if (resume !== undefined) {
+        // Its next fire is the first after now, whatever the last process expected.
+        job.nextRunAt = next(scheduler.now());
+        if (resume.missedFireAt !== undefined) catchUp(job, hooks, job.runs + 1, job.nextRunAt);
+      }
       const firstRun = job.runs + 1;
       job.source = cron(timing.cronExpr, { timezone: timing.timezone, scheduler }).subscribe({
         next: (tick) => hooks.fire(job, firstRun + tick.index, fireAfter(tick, next)),
@@ -69,8 +79,9 @@ export function armRuns(job: LiveJob, hooks: RunSourceHooks, resume?: ResumeOpti
         const now = scheduler.now();
         startAt = now <= origin ? origin : origin + Math.ceil((now - origin) / period) * period;
         if (startAt === now) startAt += period;
+        job.nextRunAt = job.runs < maxRuns ? startAt : undefined;
         if (resume.missedFireAt !== undefined && job.runs < maxRuns) {
-          hooks.fire(job, job.runs + 1, job.runs + 1 < maxRuns ? startAt : undefined);
+          catchUp(job, hooks, job.runs + 1, job.runs + 1 < maxRuns ? startAt : undefined);
         }
       }
       const firstRun = job.runs + 1;
@@ -94,6 +105,17 @@ export function armRuns(job: LiveJob, hooks: RunSourceHooks, resume?: ResumeOpti
       return;
     }
   }
+}
+
+/** The one fire that stands for those missed while no process ran, per `missedRuns`. */
+function catchUp(
+  job: LiveJob,
+  hooks: RunSourceHooks,
+  run: number,
+  nextRunAt: number | undefined,
+): void {
+  if (job.spec.missedRuns === 'once') hooks.fire(job, run, nextRunAt);
+  else hooks.missed(job, run, nextRunAt);
 }
 
 /**

@@ -154,8 +154,9 @@ interface RepeatFields {
   /** What a fire does while the previous run is unfinished. Default `'skip'`. */
   readonly overlap?: OverlapPolicy | undefined;
   /**
-   * With a durable store, after a restart: `'once'` runs one fire for all those missed while the
-   * process was down; `'skip'` (default) just continues from now.
+   * With a durable store, after a restart, one fire stands for all those missed while the
+   * process was down: `'once'` runs it, `'skip'` (default) skips it. Either way the job then
+   * continues from now.
    */
   readonly missedRuns?: MissedRunsPolicy | undefined;
 }
@@ -269,8 +270,12 @@ interface JobEventFieldTypes {
   readonly timedOut: boolean;
   /** `queued` and `skipped` of cron and recurring jobs: the next fire. */
   readonly nextRunAt: number;
-  /** `skipped`: why the fire did not run. */
-  readonly reason: 'overlap' | 'queue-full';
+  /**
+   * `skipped`: why the fire did not run: the run before it was under way (`overlap: 'skip'`),
+   * the queue was full, or, after a restart on a durable store, it stands for the fires missed
+   * while no process ran (`missedRuns: 'skip'`).
+   */
+  readonly reason: 'overlap' | 'queue-full' | 'missed';
 }
 
 /**

@@ -167,7 +167,7 @@ describe('events$', () => {
           expectTypeOf(event.result).toEqualTypeOf<undefined>();
           break;
         case 'skipped':
-          expectTypeOf(event.reason).toEqualTypeOf<'overlap' | 'queue-full'>();
+          expectTypeOf(event.reason).toEqualTypeOf<'overlap' | 'queue-full' | 'missed'>();
           break;
         default:
           break;

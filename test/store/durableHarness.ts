@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { map, type Observable, throwError, timer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { expect } from 'vitest';
-import { JobScheduler, type SchedulerConfig } from '../../src/index.js';
+import { type JobEvent, JobScheduler, type SchedulerConfig } from '../../src/index.js';
 import type { DurableJobStore } from '../../src/jobStore.js';
 import { type StoreWriteError, sqliteStore } from '../../src/sqlite.js';
 import { withEpoch } from '../helpers/epochScheduler.js';
@@ -19,6 +19,8 @@ export interface DurableRun {
   readonly store: DurableJobStore;
   /** Every event as `at:type:id#run.attempt`, `at` relative to the epoch given. */
   readonly log: string[];
+  /** Every event as it was sent. */
+  readonly events: JobEvent[];
 }
 
 /** Handlers by name, on virtual time: `sleep` takes `payload` ms; `flaky` fails attempt 1. */
@@ -55,10 +57,12 @@ export function lifetime(
   });
   if (define) defineHandlers(scheduler, testScheduler);
   const log: string[] = [];
+  const events: JobEvent[] = [];
   scheduler.events$.subscribe((event) => {
+    events.push(event);
     log.push(`${event.at - epoch}:${event.type}:${event.jobId}#${event.run}.${event.attempt}`);
   });
-  const run = { scheduler, testScheduler, store: store as DurableJobStore, log };
+  const run = { scheduler, testScheduler, store: store as DurableJobStore, log, events };
   body(run);
   testScheduler.flush();
   // The process dies here: what the store wrote is what the next one finds.

@@ -159,10 +159,59 @@ describe('recovery from a sqliteStore', () => {
   }
 
   it('continues a cron job from now, skipping missed fires by default', () => {
-    // The fires at 12:02 to 12:05 were missed.
+    // The fires at 12:02 to 12:05 were missed: run 2 stands for them all, skipped.
     const after = restartedMinutely(undefined, 120_000);
-    expect(of(after.log, 'started')).toEqual(['50000:minutely#2.1', '110000:minutely#3.1']);
+    expect(of(after.log, 'skipped')).toEqual(['0:minutely#2.0']);
+    expect(after.events.find((event) => event.type === 'skipped')).toMatchObject({
+      reason: 'missed',
+      nextRunAt: EPOCH + 360_000,
+    });
+    expect(of(after.log, 'started')).toEqual(['50000:minutely#3.1', '110000:minutely#4.1']);
     after.scheduler.cancelJob('minutely');
+  });
+
+  it('ends a recurring job whose last fire was missed as its last run ended', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 150, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'two',
+        name: 'sleep',
+        payload: 1,
+        schedule: { type: 'interval', every: 100, maxRuns: 2 },
+      });
+    });
+    const after = lifetime(path, {}, EPOCH + 420, 1000, ({ scheduler }) => {
+      void scheduler.start();
+    });
+    // Run 2 was due at 200, while no process ran.
+    expect(of(after.log, 'skipped')).toEqual(['0:two#2.0']);
+    expect(of(after.log, 'started')).toEqual([]);
+    expect(after.scheduler.getJobStatus('two')).toMatchObject({
+      status: 'completed',
+      runs: 2,
+      result: 1,
+    });
+  });
+
+  it('shows the next fire of a resumed job, not the one it missed, from start() on', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 150, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'five',
+        name: 'sleep',
+        payload: 1,
+        schedule: { type: 'interval', every: 100, maxRuns: 5 },
+      });
+    });
+    let resumed: number | undefined;
+    lifetime(path, {}, EPOCH + 420, 0, ({ scheduler }) => {
+      void scheduler.start();
+      resumed = scheduler.getJobStatus('five')?.nextRunAt;
+    });
+    // It missed 200 to 400; its grid goes on at 500.
+    expect(resumed).toBe(EPOCH + 500);
   });
 
   it("runs one fire for all those missed with missedRuns: 'once'", () => {

@@ -498,9 +498,15 @@ export class JobLifecycle {
       this.cancel(job, new JobCancelledError(job.id, why));
       return;
     }
-    // Its runs in flight may finish, but a schedule that had not run out ends here.
+    // Its runs in flight may finish, but if the stop drops anything else it had to run, a fire
+    // to come, a held run, a retry or (without drain) a queued run, its schedule is cut short.
     const repeating = job.spec.type === 'cron' || job.spec.type === 'recurring';
-    if (repeating && !job.sourceDone) job.cutShortBy = new JobCancelledError(job.id, why);
+    const dropsRuns =
+      !job.sourceDone ||
+      job.deferredCount > 0 ||
+      job.backoffCount > 0 ||
+      (!drain && job.queuedCount > 0);
+    if (repeating && dropsRuns) job.cutShortBy = new JobCancelledError(job.id, why);
     this.#offPath.heldRuns -= job.stopTimers();
     if (!drain) this.#queuedRuns -= job.dropQueued().length;
   }

@@ -182,6 +182,35 @@ describe('JobScheduler.stop', () => {
     },
   );
 
+  it.each([
+    { overlap: 'allow', drain: false, ends: 'cancelled' },
+    { overlap: 'queue', drain: false, ends: 'cancelled' },
+    // A held run waits on time, so even a drain drops it.
+    { overlap: 'queue', drain: true, ends: 'cancelled' },
+    // Its last run is queued, and a drain runs it: nothing of the schedule is dropped.
+    { overlap: 'allow', drain: true, ends: 'completed' },
+  ] as const)(
+    'overlap $overlap, drain $drain: ends a job whose last run the stop drops $ends',
+    async ({ overlap, drain, ends }) => {
+      let result: Promise<unknown> | undefined;
+      inVirtualTime({ maxWorkers: 1 }, ({ scheduler, work, testScheduler, flush }) => {
+        void scheduler.start();
+        result = scheduler.submitJob({
+          name: 'twice',
+          overlap,
+          schedule: { type: 'interval', every: 100, maxRuns: 2 },
+          handler: work(150, 'done'),
+        }).result;
+        result.catch(() => {});
+        // Run 1 runs from 100 to 250; run 2 fired at 200 and waits behind it.
+        testScheduler.schedule(() => void scheduler.stop({ drain }), 220);
+        flush();
+      });
+      if (ends === 'completed') await expect(result).resolves.toBe('done');
+      else await expect(result).rejects.toThrow(/stop\(\) was called/);
+    },
+  );
+
   it('lets a recurring job whose last run is in flight at the stop complete', async () => {
     let report: Promise<StopReport> | undefined;
     let result: Promise<unknown> | undefined;

@@ -376,7 +376,8 @@ export class JobLifecycle {
 
   /**
    * A fire that does not run. When it was the last fire and nothing is in flight, it ends the
-   * job as its last run ended, or failed with QueueFullError if no run ever got a place.
+   * job as its last run ended, or failed with QueueFullError if no run ever got a place, or
+   * cancelled if every fire came while no scheduler ran.
    */
   #skip(
     job: LiveJob,
@@ -384,8 +385,11 @@ export class JobLifecycle {
     reason: JobSkippedEvent['reason'],
     nextRunAt: number | undefined,
   ): void {
-    const final = job.sourceDone && !job.busy && job.deferredCount === 0;
-    if (!final) {
+    const last = job.sourceDone && !job.busy && job.deferredCount === 0;
+    const { lastRun } = job;
+    // Nothing ever ran, and nothing failed: its schedule passed while no scheduler ran.
+    const unrun = last && lastRun === undefined && reason === 'missed';
+    if (!last || unrun) {
       this.emit(
         this.transition(job, 'skipped', job.status, {
           run,
@@ -394,9 +398,10 @@ export class JobLifecycle {
           ...(nextRunAt === undefined ? {} : { nextRunAt }),
         }),
       );
+      const why = 'every fire it had came while no scheduler ran';
+      if (unrun) this.cancel(job, new JobCancelledError(job.id, why));
       return;
     }
-    const { lastRun } = job;
     const ok = lastRun?.ok === true;
     const error =
       lastRun !== undefined && !ok

@@ -70,8 +70,9 @@ export function resumeJobs(recovered: readonly RecoveredJob[], hooks: ResumeHook
     }
     const isRepeating = job.spec.type === 'cron' || job.spec.type === 'recurring';
     const { status, nextRunAt, createdAt } = entry.snapshot;
-    // How its last run ended: a last fire that cannot run ends the job with it.
-    if (isRepeating && entry.snapshot.runs > 0) job.lastRun = lastRunOf(entry.snapshot);
+    // How its last run ended, if one ran (a skipped fire takes a run number but runs nothing):
+    // a last fire that cannot run ends the job with it.
+    if (isRepeating && entry.snapshot.attempts > 0) job.lastRun = lastRunOf(entry.snapshot);
     if (job.spec.type === 'batch') {
       hooks.runBatch(job);
       continue;

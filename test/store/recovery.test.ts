@@ -194,6 +194,30 @@ describe('recovery from a sqliteStore', () => {
     });
   });
 
+  it('cancels a recurring job every fire of which came while no process ran', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 50, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'two',
+        name: 'sleep',
+        payload: 1,
+        schedule: { type: 'interval', every: 1000, maxRuns: 2 },
+      });
+    });
+    // Down over fire 1 (at 1000), up from 1500 to 1600, down over fire 2 (at 2000).
+    const between = lifetime(path, {}, EPOCH + 1500, 100, (run) => void run.scheduler.start());
+    expect(of(between.log, 'skipped')).toEqual(['0:two#1.0']);
+    const after = lifetime(path, {}, EPOCH + 5000, 1000, (run) => void run.scheduler.start());
+    expect(after.log).toEqual(['0:skipped:two#2.0', '0:cancelled:two#2.0']);
+    const status = after.scheduler.getJobStatus('two');
+    expect(status).toMatchObject({ status: 'cancelled', runs: 2, attempts: 0 });
+    expect(status?.error).toBeInstanceOf(JobCancelledError);
+    expect(status?.error).toMatchObject({
+      message: expect.stringMatching(/every fire it had came while no scheduler ran/),
+    });
+  });
+
   it('shows the next fire of a resumed job, not the one it missed, from start() on', () => {
     const path = tempDbPath();
     lifetime(path, {}, EPOCH, 150, ({ scheduler }) => {

@@ -92,6 +92,9 @@ export function encode(value: unknown): string | null {
   }
 }
 
+/** What a value that throws when read (a revoked Proxy, a throwing getter) is kept as. */
+const UNREADABLE = { $unserializable: 'a value that throws when read' };
+
 /** How deep `salvage` looks for the parts that can be kept: a snapshot, its error, its fields. */
 const SALVAGE_DEPTH = 4;
 
@@ -112,19 +115,30 @@ function salvage(value: unknown, depth: number, inside: readonly object[] = []):
   if (depth === 0 || typeof value !== 'object' || value === null) {
     return { $unserializable: describe(value) };
   }
-  const path = [...inside, value];
-  if (Array.isArray(value)) return value.map((item) => salvage(item, depth - 1, path));
-  const fields: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) fields[key] = salvage(field, depth - 1, path);
-  if (!(value instanceof Error)) return fields;
-  return { $error: { ...fields, name: value.name, message: value.message } };
+  // Encoding must not throw: a record that cannot be written would hold back every other.
+  try {
+    const path = [...inside, value];
+    if (Array.isArray(value)) return value.map((item) => salvage(item, depth - 1, path));
+    const fields: Record<string, unknown> = {};
+    for (const [key, field] of Object.entries(value)) {
+      fields[key] = salvage(field, depth - 1, path);
+    }
+    if (!(value instanceof Error)) return fields;
+    return { $error: { ...fields, name: String(value.name), message: String(value.message) } };
+  } catch {
+    return UNREADABLE;
+  }
 }
 
 function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value !== 'object' || value === null) return String(value);
-  const name = value.constructor?.name;
-  return `${typeof name === 'string' && name !== '' ? name : 'an object'} JSON cannot hold`;
+  try {
+    const name = value.constructor?.name;
+    return `${typeof name === 'string' && name !== '' ? name : 'an object'} JSON cannot hold`;
+  } catch {
+    return UNREADABLE.$unserializable;
+  }
 }
 
 /** A number as `encode` writes it: as JavaScript prints it when finite, else as the replacer does. */

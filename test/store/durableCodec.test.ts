@@ -192,6 +192,26 @@ describe('durable codec', () => {
     expect(decoded.result).toEqual({ total: { $unserializable: '10n' }, rows: 3 });
   });
 
+  it('never throws on a value that throws when read, and keeps the rest', () => {
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const getter = Object.defineProperty({ ok: 1 }, 'broken', {
+      enumerable: true,
+      get: () => {
+        throw new Error('not loaded');
+      },
+    });
+    const snapshot = { id: 'job-1', status: 'completed', result: { proxy, getter } };
+    expect(decode(encode(snapshot))).toEqual({
+      id: 'job-1',
+      status: 'completed',
+      result: {
+        proxy: { $unserializable: 'a value that throws when read' },
+        getter: { $unserializable: 'a value that throws when read' },
+      },
+    });
+  });
+
   it('sees the infinity a toJSON returns, and writes a Date as its ISO string', () => {
     const custom = { toJSON: () => ({ limit: Number.POSITIVE_INFINITY }) };
     expect(decode(encode({ custom }))).toEqual({ custom: { limit: Number.POSITIVE_INFINITY } });

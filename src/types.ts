@@ -280,8 +280,8 @@ interface JobEventFieldTypes {
 
 /**
  * What every event has, and the fields of its type: `Needed` always there, `Optional` where
- * they apply. The fields of other types read as `undefined`, so code that has not narrowed the
- * event by `type` can still read any of them.
+ * they apply. The fields of other types are `never`, and read as `undefined`: code that has not
+ * narrowed the event by `type` can read any of them, and pass it where such a field is optional.
  */
 type EventShape<
   Type extends JobEventType,
@@ -304,7 +304,7 @@ type EventShape<
   readonly final: boolean;
 } & Pick<JobEventFieldTypes, Needed> &
   Partial<Pick<JobEventFieldTypes, Optional>> & {
-    readonly [Field in Exclude<keyof JobEventFieldTypes, Needed | Optional>]?: undefined;
+    readonly [Field in Exclude<keyof JobEventFieldTypes, Needed | Optional>]?: never;
   };
 
 /** A job was accepted. */

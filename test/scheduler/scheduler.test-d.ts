@@ -183,6 +183,11 @@ describe('events$', () => {
     });
   });
 
+  it('passes an event where a type with some of its fields optional is expected', () => {
+    const logTiming = (event: { type: string; execTime?: number; waitTime?: number }) => event;
+    scheduler.events$.subscribe((event) => logTiming(event));
+  });
+
   it('names the event of one type', () => {
     expectTypeOf<JobEventOf<'failed'>>().toEqualTypeOf<JobFailedEvent>();
     const failures = (event: JobEvent): event is JobEventOf<'failed'> => event.type === 'failed';

@@ -12,6 +12,7 @@ import {
   expectedMessage,
   toEpochMs,
 } from './validate.js';
+import { nextOf, ZonedCron } from './zonedCron.js';
 import { zoneOffsetReader } from './zoneOffset.js';
 
 export type { Tick } from './timerGuard.js';
@@ -116,61 +117,28 @@ export function assertTimezone(value: unknown, name = 'timezone'): asserts value
  * A parsed expression and the last query asked of it. Every job on one expression asks for the
  * same fire time when they fire together, and cron-parser takes tens of microseconds to answer.
  */
-/**
- * How far back a wake looks for the clocks having gone forward: the longest gap in the tz
- * database is two hours (Antarctica/Troll), most are one.
- */
-const GAP_LOOKBACK_MS = 2 * 3_600_000;
-/** Fire times walked through a gap before giving up: enough for a match every minute of one. */
-const GAP_WALK_LIMIT = 128;
-
 class ParsedCron {
-  readonly #parsed: CronExpression;
-  readonly #offsetAt: ((time: number) => number) | undefined;
+  /** The expression read in UTC, for UTC; for another zone, its wall-clock times mapped. */
+  readonly #times: CronExpression | ZonedCron;
   #lastTime = Number.NaN;
   #lastFire: number | undefined;
 
-  constructor(parsed: CronExpression, timezone: string) {
-    this.#parsed = parsed;
-    this.#offsetAt = zoneOffsetReader(timezone);
+  constructor(times: CronExpression | ZonedCron) {
+    this.#times = times;
   }
 
   /** The first fire time strictly after `time`, or undefined when there is none. */
   after(time: number): number | undefined {
     if (time !== this.#lastTime) {
-      this.#lastFire = this.#firstAfter(time);
+      const times = this.#times;
+      this.#lastFire = times instanceof ZonedCron ? times.after(time) : nextOf(times, time);
       this.#lastTime = time;
     }
     return this.#lastFire;
   }
-
-  #firstAfter(time: number): number | undefined {
-    const fire = fireAfter(this.#parsed, time);
-    const offsetAt = this.#offsetAt;
-    const since = time - GAP_LOOKBACK_MS;
-    if (offsetAt === undefined || offsetAt(time) <= offsetAt(since)) return fire;
-    // The clocks went forward lately. cron-parser moves the local times the jump skipped one gap
-    // later (02:15 and 02:45 to 03:15 and 03:45), but only while it walks through the gap: asked
-    // afresh from 03:15 it finds 02:45 behind it, and would drop it. So walk from before the jump.
-    const walked = walkAfter(this.#parsed, since, time);
-    return walked !== undefined && (fire === undefined || walked < fire) ? walked : fire;
-  }
 }
 
-/** The first fire time after `time`, walking from `from` as cron-parser iterates. */
-function walkAfter(parsed: CronExpression, from: number, time: number): number | undefined {
-  parsed.reset(new Date(from));
-  try {
-    for (let step = 0; step < GAP_WALK_LIMIT; step++) {
-      const next = parsed.next().getTime();
-      if (next > time) return next;
-    }
-  } catch {
-    // No fire time within the parser's search limit.
-  }
-  return undefined;
-}
-
+/** Parsed expressions by zone and expression, shared: a query leaves no state behind. */
 const parsedCache = new Map<string, ParsedCron>();
 const PARSED_CACHE_SIZE = 1000;
 
@@ -178,7 +146,14 @@ function parseCron(expression: unknown, timezone: string): ParsedCron {
   const key = `${timezone} ${String(expression)}`;
   const cached = parsedCache.get(key);
   if (cached !== undefined && typeof expression === 'string') return cached;
-  const parsed = new ParsedCron(parseExpression(expression, timezone), timezone);
+  // Read in UTC, where no local time is skipped or repeated; the zone's offsets do the rest.
+  const wallClock = parseExpression(expression);
+  const offsetAt = zoneOffsetReader(timezone);
+  const parsed = new ParsedCron(
+    offsetAt === undefined
+      ? wallClock
+      : new ZonedCron(wallClock, offsetAt, hourIsWildcard(expression as string)),
+  );
   // Bounded for programs that make expressions on the fly; the oldest is dropped first.
   if (parsedCache.size >= PARSED_CACHE_SIZE) {
     parsedCache.delete(parsedCache.keys().next().value as string);
@@ -187,7 +162,15 @@ function parseCron(expression: unknown, timezone: string): ParsedCron {
   return parsed;
 }
 
-function parseExpression(expression: unknown, timezone: string): CronExpression {
+/** Whether the hour field is `*` or `*\/n`: such an expression fires in both of a repeated hour. */
+function hourIsWildcard(expression: string): boolean {
+  const fields = expression.trim().split(/\s+/);
+  if (fields.length === 1) return fields[0] === '@hourly';
+  return fields[fields.length === 6 ? 2 : 1]?.startsWith('*') === true;
+}
+
+/** The expression read in UTC: its local times as wall-clock readings. */
+function parseExpression(expression: unknown): CronExpression {
   if (typeof expression !== 'string') {
     throw new TypeError(expectedMessage('expression', 'a cron expression string', expression));
   }
@@ -202,7 +185,7 @@ function parseExpression(expression: unknown, timezone: string): CronExpression 
     // Trimmed: cron-parser reads ' @daily' as an unknown alias.
     return CronExpressionParser.parse(expression.trim(), {
       currentDate: 0,
-      tz: timezone,
+      tz: 'UTC',
       hashSeed: expression,
     });
   } catch (error) {
@@ -225,17 +208,6 @@ function assertFieldCount(expression: string): void {
     expression,
     `The expression has ${count} field${count === 1 ? '' : 's'}, expected 5, or 6 with seconds first`,
   );
-}
-
-/** Parsed expressions are stateful iterators; resetting before each query lets one be shared. */
-function fireAfter(parsed: CronExpression, time: number): number | undefined {
-  parsed.reset(new Date(time));
-  try {
-    return parsed.next().getTime();
-  } catch {
-    // cron-parser throws when no fire time lies within its search limit, as its own hasNext() assumes.
-    return undefined;
-  }
 }
 
 /**
@@ -284,11 +256,11 @@ export function cronFireTimes(
  * The first tick is the first fire time strictly after subscription and at or after `startAt`.
  * A wake after a missed fire time (a blocked event loop, a suspended machine) emits one tick for
  * the first missed time, with `firedAt` telling how late it is, then resumes at the first fire time
- * after now. Across DST changes it follows cron-parser: each local time skipped by
- * spring-forward fires one gap later (02:15 and 02:45 become 03:15 and 03:45). In the hour
- * repeated by fall-back, an expression that names the hour fires once, at its first occurrence,
- * while one with `*` in the hour field fires in both. cron-parser drops a time skipped by a jump
- * that is not a whole hour (Lord Howe Island's 30 minutes) for that day.
+ * after now. Across changes of the zone's offset it follows ISC cron, however long the jump
+ * and whenever it falls: each local time the clocks skip fires one gap later (02:15 and 02:45,
+ * skipped by a jump from 02:00 to 03:00, at 03:15 and 03:45), and a local time they repeat
+ * fires once, at its first occurrence, unless the hour field is `*` or `*\/n`, which fires at
+ * both.
  *
  * @throws {InvalidCronExpressionError} when the expression does not parse.
  * @throws {TypeError | RangeError} when an option is invalid.

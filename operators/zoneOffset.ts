@@ -1,6 +1,6 @@
 /**
- * Reads a time zone's offset from UTC at an instant, for the cron source to tell when the
- * clocks have just gone forward. Pure: the instant is given, no clock is read.
+ * Reads a time zone's offset from UTC at an instant, for the cron source to turn local times
+ * into instants. Pure: the instant is given, no clock is read.
  */
 
 const UTC_ZONES: ReadonlySet<string> = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT', 'Z']);

@@ -23,7 +23,7 @@ interface Shift {
  * - a local time that a jump forward skips fires one gap later (02:30 at 03:30 for a jump from
  *   02:00 to 03:00);
  * - a local time that a jump back repeats fires once, at its first occurrence, unless the
- *   expression's hour field is a wildcard (`*`, `* /2`), which fires at both.
+ *   expression's hour field is `*` or a step over it, which fires at both.
  */
 export class ZonedCron {
   readonly #wallClock: CronExpression;

@@ -158,6 +158,29 @@ describe('recovery from a sqliteStore', () => {
     return lifetime(path, {}, EPOCH + 310_000, watch, ({ scheduler }) => void scheduler.start());
   }
 
+  /**
+   * A store whose first process submits one recurring job (`payload` ms of sleep, `every` ms,
+   * `maxRuns` runs) and dies at `until`.
+   */
+  function recurringUntil(
+    until: number,
+    id: string,
+    { payload = 1, every = 100, maxRuns = 2, maxAttempts = undefined as number | undefined } = {},
+  ): string {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, until, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id,
+        name: 'sleep',
+        payload,
+        ...(maxAttempts === undefined ? {} : { retryPolicy: { maxAttempts } }),
+        schedule: { type: 'interval', every, maxRuns },
+      });
+    });
+    return path;
+  }
+
   it('continues a cron job from now, skipping missed fires by default', () => {
     // The fires at 12:02 to 12:05 were missed: run 2 stands for them all, skipped.
     const after = restartedMinutely(undefined, 120_000);
@@ -171,16 +194,7 @@ describe('recovery from a sqliteStore', () => {
   });
 
   it('ends a recurring job whose last fire was missed as its last run ended', () => {
-    const path = tempDbPath();
-    lifetime(path, {}, EPOCH, 150, ({ scheduler }) => {
-      void scheduler.start();
-      scheduler.submitJob({
-        id: 'two',
-        name: 'sleep',
-        payload: 1,
-        schedule: { type: 'interval', every: 100, maxRuns: 2 },
-      });
-    });
+    const path = recurringUntil(150, 'two');
     const after = lifetime(path, {}, EPOCH + 420, 1000, ({ scheduler }) => {
       void scheduler.start();
     });
@@ -195,16 +209,7 @@ describe('recovery from a sqliteStore', () => {
   });
 
   it('cancels a recurring job every fire of which came while no process ran', () => {
-    const path = tempDbPath();
-    lifetime(path, {}, EPOCH, 50, ({ scheduler }) => {
-      void scheduler.start();
-      scheduler.submitJob({
-        id: 'two',
-        name: 'sleep',
-        payload: 1,
-        schedule: { type: 'interval', every: 1000, maxRuns: 2 },
-      });
-    });
+    const path = recurringUntil(50, 'two', { every: 1000 });
     // Down over fire 1 (at 1000), up from 1500 to 1600, down over fire 2 (at 2000).
     const between = lifetime(path, {}, EPOCH + 1500, 100, (run) => void run.scheduler.start());
     expect(of(between.log, 'skipped')).toEqual(['0:two#1.0']);
@@ -219,16 +224,7 @@ describe('recovery from a sqliteStore', () => {
   });
 
   it('shows the next fire of a resumed job, not the one it missed, from start() on', () => {
-    const path = tempDbPath();
-    lifetime(path, {}, EPOCH, 150, ({ scheduler }) => {
-      void scheduler.start();
-      scheduler.submitJob({
-        id: 'five',
-        name: 'sleep',
-        payload: 1,
-        schedule: { type: 'interval', every: 100, maxRuns: 5 },
-      });
-    });
+    const path = recurringUntil(150, 'five', { maxRuns: 5 });
     let resumed: number | undefined;
     lifetime(path, {}, EPOCH + 420, 0, ({ scheduler }) => {
       void scheduler.start();
@@ -244,16 +240,7 @@ describe('recovery from a sqliteStore', () => {
   });
 
   it('keeps a recurring job on its grid and within maxRuns', () => {
-    const path = tempDbPath();
-    lifetime(path, {}, EPOCH, 250, ({ scheduler }) => {
-      void scheduler.start();
-      scheduler.submitJob({
-        id: 'five',
-        name: 'sleep',
-        payload: 1,
-        schedule: { type: 'interval', every: 100, maxRuns: 5 },
-      });
-    });
+    const path = recurringUntil(250, 'five', { maxRuns: 5 });
     const after = lifetime(
       path,
       {},
@@ -267,17 +254,7 @@ describe('recovery from a sqliteStore', () => {
   });
 
   it('fails a recurring job whose last run the crash cut off, with no attempt left', () => {
-    const path = tempDbPath();
-    lifetime(path, {}, EPOCH, 250, ({ scheduler }) => {
-      void scheduler.start();
-      scheduler.submitJob({
-        id: 'two',
-        name: 'sleep',
-        payload: 100,
-        retryPolicy: { maxAttempts: 1 },
-        schedule: { type: 'interval', every: 100, maxRuns: 2 },
-      });
-    });
+    const path = recurringUntil(250, 'two', { payload: 100, maxAttempts: 1 });
     // Run 2 started at 200 and was running at the crash.
     const after = lifetime(path, {}, EPOCH + 1000, 5000, ({ scheduler }) => {
       void scheduler.start();
@@ -289,16 +266,7 @@ describe('recovery from a sqliteStore', () => {
   });
 
   it('ends a recurring job whose last fire meets a full queue as its stored last run ended', () => {
-    const path = tempDbPath();
-    lifetime(path, {}, EPOCH, 150, ({ scheduler }) => {
-      void scheduler.start();
-      scheduler.submitJob({
-        id: 'two',
-        name: 'sleep',
-        payload: 10,
-        schedule: { type: 'interval', every: 100, maxRuns: 2 },
-      });
-    });
+    const path = recurringUntil(150, 'two', { payload: 10 });
     // Run 1 completed at 110 with 10; run 2 is due at 200, when the queue is full.
     const after = lifetime(path, { maxWorkers: 1, queueSize: 1 }, EPOCH + 160, 5000, (run) => {
       void run.scheduler.start();

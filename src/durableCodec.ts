@@ -118,6 +118,11 @@ function salvage(value: unknown, depth: number, inside: readonly object[] = []):
   // Encoding must not throw: a record that cannot be written would hold back every other.
   try {
     const path = [...inside, value];
+    // JSON writes what toJSON gives, not the fields: those copied, it would be called again.
+    const { toJSON } = value as { toJSON?: unknown };
+    if (typeof toJSON === 'function') {
+      return salvageJson(value, toJSON as (key: string) => unknown, depth, path);
+    }
     if (Array.isArray(value)) return value.map((item) => salvage(item, depth - 1, path));
     const fields: Record<string, unknown> = {};
     for (const [key, field] of Object.entries(value)) {
@@ -128,6 +133,22 @@ function salvage(value: unknown, depth: number, inside: readonly object[] = []):
   } catch {
     return UNREADABLE;
   }
+}
+
+/** What `toJSON` gives for `value`, salvaged, or a description when it throws. */
+function salvageJson(
+  value: object,
+  toJSON: (key: string) => unknown,
+  depth: number,
+  path: readonly object[],
+): unknown {
+  let json: unknown;
+  try {
+    json = toJSON.call(value, '');
+  } catch {
+    return { $unserializable: 'a value whose toJSON throws' };
+  }
+  return salvage(json, depth - 1, path);
 }
 
 function describe(value: unknown): string {

@@ -212,6 +212,40 @@ describe('durable codec', () => {
     });
   });
 
+  it('never throws on a toJSON that throws or gives what JSON cannot hold', () => {
+    const throwing = {
+      toJSON() {
+        throw new Error('no json');
+      },
+    };
+    const error = Object.assign(new Error('request failed'), { toJSON: throwing.toJSON });
+    const snapshot = { id: 'job-1', result: { big: { toJSON: () => 1n }, throwing }, error };
+    expect(decode(encode(snapshot))).toEqual({
+      id: 'job-1',
+      result: {
+        big: { $unserializable: '1n' },
+        throwing: { $unserializable: 'a value whose toJSON throws' },
+      },
+      error: { $unserializable: 'a value whose toJSON throws' },
+    });
+  });
+
+  it('never throws, whatever a record holds', () => {
+    const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+    revoke();
+    const odd = fc.constantFrom<unknown>(
+      10n,
+      revoked,
+      { toJSON: () => 1n },
+      Object.assign(new Error('m'), { cause: 2n }),
+    );
+    fc.assert(
+      fc.property(fc.anything({ withBigInt: true, withMap: true, withSet: true }), odd, (a, b) => {
+        expect(() => encode({ id: 'job', result: [a, b], error: { a, b } })).not.toThrow();
+      }),
+    );
+  });
+
   it('sees the infinity a toJSON returns, and writes a Date as its ISO string', () => {
     const custom = { toJSON: () => ({ limit: Number.POSITIVE_INFINITY }) };
     expect(decode(encode({ custom }))).toEqual({ custom: { limit: Number.POSITIVE_INFINITY } });

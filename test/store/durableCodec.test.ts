@@ -233,14 +233,12 @@ describe('durable codec', () => {
   it('never throws, whatever a record holds', () => {
     const { proxy: revoked, revoke } = Proxy.revocable({}, {});
     revoke();
-    const odd = fc.constantFrom<unknown>(
-      10n,
-      revoked,
-      { toJSON: () => 1n },
-      Object.assign(new Error('m'), { cause: 2n }),
-    );
+    // By index: fast-check inspects the values it is given, and a revoked Proxy throws at that.
+    const odd = [10n, revoked, { toJSON: () => 1n }, Object.assign(new Error('m'), { cause: 2n })];
+    const anything = fc.anything({ withBigInt: true, withMap: true, withSet: true });
     fc.assert(
-      fc.property(fc.anything({ withBigInt: true, withMap: true, withSet: true }), odd, (a, b) => {
+      fc.property(anything, fc.nat(odd.length - 1), (a, index) => {
+        const b = odd[index];
         expect(() => encode({ id: 'job', result: [a, b], error: { a, b } })).not.toThrow();
       }),
     );

@@ -149,7 +149,10 @@ export class MemoryStore implements JobStore {
         // A record shows the last outcome alone: an earlier run's result goes with this error.
         record.result = ABSENT;
         record.error = event.error;
-        record.nextRunAt = event.retryAt;
+        // A cron or recurring job's stays its schedule's next fire: after a restart, one that
+        // has passed stands for the fires missed while no process ran, and a retry's time is not
+        // one of them.
+        if (record.type !== 'cron' && record.type !== 'recurring') record.nextRunAt = event.retryAt;
         break;
       case 'completed':
         record.result = event.result;

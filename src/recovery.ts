@@ -85,7 +85,7 @@ export function resumeJobs(recovered: readonly RecoveredJob[], hooks: ResumeHook
       hooks.begin(job, { createdAt });
     if (isRepeating) {
       // Fires came due while no process ran: one stands for all, run or skipped per `missedRuns`.
-      // A retrying job's `nextRunAt` is its retry's time, not a fire of its schedule.
+      // A job that was retrying has its retry instead, and a run held behind it fires again.
       const missed = nextRunAt !== undefined && nextRunAt <= now && status !== 'retrying';
       repeating.push([job, missed ? { createdAt, missedFireAt: nextRunAt } : { createdAt }]);
     } else if (status !== 'pending' || job.parentId === undefined) {

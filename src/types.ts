@@ -232,6 +232,10 @@ export interface JobSnapshot {
   readonly finishedAt?: number;
   readonly result?: unknown;
   readonly error?: unknown;
+  /**
+   * When it next runs: a cron or recurring job's next fire (a retry of one of its runs aside), a
+   * scheduled job's start time, or a retrying one-off job's next attempt.
+   */
   readonly nextRunAt?: number;
   /** Runs fired so far: 1 for a one-off job once it has been queued. */
   readonly runs: number;

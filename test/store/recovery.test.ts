@@ -223,6 +223,28 @@ describe('recovery from a sqliteStore', () => {
     });
   });
 
+  it("does not take a retry's time, beside a run still running, for a missed fire", () => {
+    const path = tempDbPath();
+    lifetime(path, { maxWorkers: 2 }, EPOCH, 2020, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'both',
+        name: 'flaky',
+        payload: 5000,
+        overlap: 'allow',
+        retryPolicy: { maxAttempts: 3, initialDelay: 50 },
+        schedule: { type: 'interval', every: 1000, maxRuns: 5 },
+      });
+    });
+    // Run 1's second attempt runs from 1050; run 2 failed at 2000, to retry at 2050. The next
+    // fire is at 3000: nothing was missed by 2100.
+    const after = lifetime(path, { maxWorkers: 2 }, EPOCH + 2100, 500, (run) => {
+      void run.scheduler.start();
+    });
+    expect(of(after.log, 'skipped')).toEqual([]);
+    expect(after.scheduler.getJobStatus('both')?.nextRunAt).toBe(EPOCH + 3000);
+  });
+
   it('shows the next fire of a resumed job, not the one it missed, from start() on', () => {
     const path = recurringUntil(150, 'five', { maxRuns: 5 });
     let resumed: number | undefined;

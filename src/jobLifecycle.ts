@@ -376,8 +376,8 @@ export class JobLifecycle {
 
   /**
    * A fire that does not run. When it was the last fire and nothing is in flight, it ends the
-   * job as its last run ended, or failed with QueueFullError if no run ever got a place, or
-   * cancelled if every fire came while no scheduler ran.
+   * job as its last run ended. With no run ever made it fails with QueueFullError if that last
+   * fire found no place, and is cancelled if it came while no scheduler ran.
    */
   #skip(
     job: LiveJob,
@@ -387,7 +387,7 @@ export class JobLifecycle {
   ): void {
     const last = job.sourceDone && !job.busy && job.deferredCount === 0;
     const { lastRun } = job;
-    // Nothing ever ran, and nothing failed: its schedule passed while no scheduler ran.
+    // Nothing ever ran, and its last fire was not turned away: it came while no scheduler ran.
     const unrun = last && lastRun === undefined && reason === 'missed';
     if (!last || unrun) {
       this.emit(
@@ -398,7 +398,7 @@ export class JobLifecycle {
           ...(nextRunAt === undefined ? {} : { nextRunAt }),
         }),
       );
-      const why = 'every fire it had came while no scheduler ran';
+      const why = 'its last fire came while no scheduler ran, and no run of it ever ran';
       if (unrun) this.cancel(job, new JobCancelledError(job.id, why));
       return;
     }

@@ -219,7 +219,7 @@ describe('recovery from a sqliteStore', () => {
     expect(status).toMatchObject({ status: 'cancelled', runs: 2, attempts: 0 });
     expect(status?.error).toBeInstanceOf(JobCancelledError);
     expect(status?.error).toMatchObject({
-      message: expect.stringMatching(/every fire it had came while no scheduler ran/),
+      message: expect.stringMatching(/its last fire came while no scheduler ran, and no run/),
     });
   });
 

@@ -152,7 +152,7 @@ function parseCron(expression: unknown, timezone: string): ParsedCron {
   const parsed = new ParsedCron(
     offsetAt === undefined
       ? wallClock
-      : new ZonedCron(wallClock, offsetAt, hourIsWildcard(expression as string)),
+      : new ZonedCron(wallClock, offsetAt, hourIsWildcard(wallClock, expression as string)),
   );
   // Bounded for programs that make expressions on the fly; the oldest is dropped first.
   if (parsedCache.size >= PARSED_CACHE_SIZE) {
@@ -162,11 +162,14 @@ function parseCron(expression: unknown, timezone: string): ParsedCron {
   return parsed;
 }
 
-/** Whether the hour field is `*` or `*\/n`: such an expression fires in both of a repeated hour. */
-function hourIsWildcard(expression: string): boolean {
+/**
+ * Whether the hour field is a wildcard (`*`, `?`, or an alias such as `@hourly` that fires every
+ * hour) or a step over one (`*\/2`): such an expression fires in both of a repeated hour.
+ */
+function hourIsWildcard(parsed: CronExpression, expression: string): boolean {
+  if (parsed.fields.hour.isWildcard) return true;
   const fields = expression.trim().split(/\s+/);
-  if (fields.length === 1) return fields[0] === '@hourly';
-  return fields[fields.length === 6 ? 2 : 1]?.startsWith('*') === true;
+  return fields.length > 1 && /^[*?]\//.test(fields[fields.length === 6 ? 2 : 1] ?? '');
 }
 
 /** The expression read in UTC: its local times as wall-clock readings. */
@@ -259,8 +262,8 @@ export function cronFireTimes(
  * after now. Across changes of the zone's offset it follows ISC cron, however long the jump
  * and whenever it falls: each local time the clocks skip fires one gap later (02:15 and 02:45,
  * skipped by a jump from 02:00 to 03:00, at 03:15 and 03:45), and a local time they repeat
- * fires once, at its first occurrence, unless the hour field is `*` or `*\/n`, which fires at
- * both.
+ * fires once, at its first occurrence, unless the hour field is a wildcard (`*`, `?`, `*\/n`,
+ * or an alias such as `@hourly`), which fires at both.
  *
  * @throws {InvalidCronExpressionError} when the expression does not parse.
  * @throws {TypeError | RangeError} when an option is invalid.

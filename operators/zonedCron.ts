@@ -2,8 +2,8 @@ import type { CronExpression } from 'cron-parser';
 
 const MS_PER_MINUTE = 60_000;
 const DAY_MS = 86_400_000;
-/** The longest change of a zone's offset in the tz database: Antarctica/Troll's two hours. */
-const LONGEST_SHIFT_MS = 2 * 3_600_000;
+/** Longer than any change of a zone's offset: Samoa skipped 30 December 2011, 24 hours. */
+const LONGEST_SHIFT_MS = 25 * 3_600_000;
 /** Wall-clock matches looked at for one answer: a day of them at one a second, and some. */
 const SEARCH_LIMIT = 100_000;
 
@@ -23,7 +23,7 @@ interface Shift {
  * - a local time that a jump forward skips fires one gap later (02:30 at 03:30 for a jump from
  *   02:00 to 03:00);
  * - a local time that a jump back repeats fires once, at its first occurrence, unless the
- *   expression's hour field is `*` or a step over it, which fires at both.
+ *   expression's hour field is a wildcard or a step over one, which fires at both.
  */
 export class ZonedCron {
   readonly #wallClock: CronExpression;
@@ -43,47 +43,65 @@ export class ZonedCron {
 
   /** The first fire time strictly after `time`, or undefined when there is none. */
   after(time: number): number | undefined {
+    const offset = this.#offsetAt(time);
     let best = this.#fromShifts(time);
-    let from = this.#wallAt(time);
+    // Past this local time, nothing happens before `best`: the offset is at most the larger of
+    // those at `time` and at `best`, whatever change of offset lies between them.
+    let lastWall = best === undefined ? undefined : this.#lastWallBefore(best, offset);
+    let from = time + offset * MS_PER_MINUTE;
     for (let step = 0; step < SEARCH_LIMIT; step++) {
       const wall = nextOf(this.#wallClock, from);
-      if (wall === undefined) break;
-      const { instants, earliest } = this.#instantsOf(wall);
-      // Later local times happen later still, a change of offset aside, which `earliest` allows.
-      if (best !== undefined && earliest > best) break;
+      if (wall === undefined || (lastWall !== undefined && wall > lastWall)) break;
+      const { instants, repeated } = this.#instantsOf(wall);
       for (const instant of instants) {
-        if (instant > time && (best === undefined || instant < best)) best = instant;
+        if (instant > time && (best === undefined || instant < best)) {
+          best = instant;
+          lastWall = this.#lastWallBefore(best, offset);
+        }
       }
       from = wall;
+      if (repeated !== undefined) {
+        // A repeated local time this expression fires once, at its first occurrence: those up
+        // to `time`'s reading in that first offset, and still repeated, fired before `time`.
+        // Gone past at once, not one by one.
+        const firedBefore = time + repeated.before * MS_PER_MINUTE;
+        from = Math.max(wall, Math.min(firedBefore, repeated.until - 1));
+      }
     }
     return best;
   }
 
-  /** The local wall-clock reading at `time`, as epoch ms of the same reading in UTC. */
-  #wallAt(time: number): number {
-    return time + this.#offsetAt(time) * MS_PER_MINUTE;
+  /** The latest local time that can still happen before `best`. */
+  #lastWallBefore(best: number, offsetAtTime: number): number {
+    return best + Math.max(offsetAtTime, this.#offsetAt(best)) * MS_PER_MINUTE;
   }
 
   /**
    * When the local time `wall` happens: once, twice when a jump back repeats it (the second
-   * only for an every-hour expression), or, when a jump forward skips it, one gap later; and the
-   * earliest any local time from `wall` on can happen.
+   * only for an every-hour expression), or, when a jump forward skips it, one gap later.
    */
-  #instantsOf(wall: number): { readonly instants: readonly number[]; readonly earliest: number } {
+  #instantsOf(wall: number): {
+    readonly instants: readonly number[];
+    /**
+     * For a repeated time fired once: the offset of its first occurrence, and the local time
+     * the repetition ends at.
+     */
+    readonly repeated?: { readonly before: number; readonly until: number };
+  } {
     const before = this.#offsetAt(wall - DAY_MS);
     const after = this.#offsetAt(wall + DAY_MS);
     const early = wall - before * MS_PER_MINUTE;
-    const earliest = wall - Math.max(before, after) * MS_PER_MINUTE;
-    if (before === after) return { instants: [early], earliest };
+    if (before === after) return { instants: [early] };
     const late = wall - after * MS_PER_MINUTE;
     const earlyHolds = this.#offsetAt(early) === before;
     const lateHolds = this.#offsetAt(late) === after;
     if (earlyHolds && lateHolds) {
-      const first = Math.min(early, late);
-      return { instants: this.#everyHour ? [first, Math.max(early, late)] : [first], earliest };
+      if (this.#everyHour) return { instants: [early, late] };
+      const change = this.#shiftBetween(early, late)?.at ?? late;
+      return { instants: [early], repeated: { before, until: change + before * MS_PER_MINUTE } };
     }
     // Skipped, read with the offset before the jump: that puts it one gap later.
-    return { instants: [lateHolds ? late : early], earliest };
+    return { instants: [lateHolds ? late : early] };
   }
 
   /**

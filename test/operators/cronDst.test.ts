@@ -92,6 +92,8 @@ describe('nextCronFire across changes of offset', () => {
     ['Pacific/Chatham', Date.UTC(2026, 8, 26, 14)],
     // At midnight.
     ['America/Havana', Date.UTC(2026, 10, 1, 5)],
+    // A whole day: Samoa skipped 30 December 2011.
+    ['Pacific/Apia', Date.UTC(2011, 11, 30, 10)],
   ];
   const expressions = ['30 2 * * *', '15,45 1,2 * * *', '0 * * * *', '*/20 * * * *', '0 0 * * *'];
   for (const [zone, change] of changes) {
@@ -99,13 +101,53 @@ describe('nextCronFire across changes of offset', () => {
       const from = change - DAY;
       const to = change + DAY;
       for (const expression of expressions) {
+        const model = modelFires(expression, zone, from + MINUTE, to);
         expect({ expression, fires: fires(expression, zone, from, to) }).toEqual({
           expression,
-          fires: modelFires(expression, zone, from + MINUTE, to),
+          fires: model,
         });
+        // Asked at any time, not only at a fire time, the answer is the model's next fire.
+        for (let step = -8; step <= 8; step += 1) {
+          const asked = change + step * 13 * MINUTE + 17_003;
+          const next = model.find((time) => time > asked);
+          // Beyond the window the model covers: nothing to compare with.
+          if (next === undefined) continue;
+          expect({ expression, asked, next: nextCronFire(expression, asked, zone) }).toEqual({
+            expression,
+            asked,
+            next,
+          });
+        }
       }
     });
   }
+
+  it.each(['@minutely', '0 * ? * * *', '0 */2 * * *'])(
+    'fires %s, whose hour is a wildcard, in both passes of a repeated hour',
+    (expression) => {
+      const change = Date.UTC(2026, 10, 1, 6);
+      expect(nextCronFire(expression, change - 30_000, 'America/New_York')).toBe(
+        expression === '0 */2 * * *' ? change + HOUR : change,
+      );
+    },
+  );
+
+  it('fires a day that a jump of a whole day skips, asked at any time before it', () => {
+    // Samoa went from 29 December 2011, 24:00 (-10) to 31 December, 00:00 (+14) at 10:00Z.
+    const jump = Date.UTC(2011, 11, 30, 10);
+    for (const hours of [-1, 0, 2, 6]) {
+      expect(nextCronFire('0 12 30 12 *', jump + hours * HOUR, 'Pacific/Apia')).toBe(
+        Date.UTC(2011, 11, 30, 22),
+      );
+    }
+  });
+
+  it('reads an offset of a local mean time, to the second', () => {
+    // Monrovia kept 44 minutes 30 seconds behind UTC until 1972.
+    expect(nextCronFire('0 12 * * *', Date.UTC(1960, 0, 1), 'Africa/Monrovia')).toBe(
+      Date.UTC(1960, 0, 1, 12, 44, 30),
+    );
+  });
 
   it('fires each second a jump skips, one gap later', () => {
     const jump = Date.UTC(2026, 2, 8, 7);

@@ -85,8 +85,10 @@ export function resumeJobs(recovered: readonly RecoveredJob[], hooks: ResumeHook
       hooks.begin(job, { createdAt });
     if (isRepeating) {
       // Fires came due while no process ran: one stands for all, run or skipped per `missedRuns`.
-      // A job that was retrying has its retry instead, and a run held behind it fires again.
-      const missed = nextRunAt !== undefined && nextRunAt <= now && status !== 'retrying';
+      // Behind a retry, `overlap: 'queue'` held a fire the store never heard of: it fires again
+      // on the schedule, and nothing else stands for the fires missed.
+      const heldBehindRetry = status === 'retrying' && job.spec.overlap === 'queue';
+      const missed = nextRunAt !== undefined && nextRunAt <= now && !heldBehindRetry;
       repeating.push([job, missed ? { createdAt, missedFireAt: nextRunAt } : { createdAt }]);
     } else if (status !== 'pending' || job.parentId === undefined) {
       job.sourceDone = true;

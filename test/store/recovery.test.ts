@@ -4,6 +4,7 @@ import {
   JobCancelledError,
   JobInterruptedError,
   type JobScheduler,
+  type JobSnapshot,
   Priority,
 } from '../../src/index.js';
 import { lifetime, tempDbPath } from './durableHarness.js';
@@ -243,6 +244,28 @@ describe('recovery from a sqliteStore', () => {
     });
     expect(of(after.log, 'skipped')).toEqual([]);
     expect(after.scheduler.getJobStatus('both')?.nextRunAt).toBe(EPOCH + 3000);
+  });
+
+  it('skips the fires a job retrying at the crash missed, and shows the next one', () => {
+    const path = tempDbPath();
+    lifetime(path, {}, EPOCH, 1100, ({ scheduler }) => {
+      void scheduler.start();
+      scheduler.submitJob({
+        id: 'retrying',
+        name: 'flaky',
+        payload: 10,
+        retryPolicy: { maxAttempts: 3, initialDelay: 5000 },
+        schedule: { type: 'interval', every: 1000, maxRuns: 50 },
+      });
+    });
+    // Run 1 failed at 1000, to retry at 6000; the fires at 2000 and 3000 came while down.
+    let resumed: JobSnapshot | undefined;
+    const after = lifetime(path, {}, EPOCH + 3500, 0, ({ scheduler }) => {
+      void scheduler.start();
+      resumed = scheduler.getJobStatus('retrying');
+    });
+    expect(of(after.log, 'skipped')).toEqual(['0:retrying#2.0']);
+    expect(resumed).toMatchObject({ status: 'retrying', nextRunAt: EPOCH + 4000 });
   });
 
   it('shows the next fire of a resumed job, not the one it missed, from start() on', () => {

@@ -45,21 +45,22 @@ export class ZonedCron {
   after(time: number): number | undefined {
     const offset = this.#offsetAt(time);
     let best = this.#fromShifts(time);
-    // Past this local time, nothing happens before `best`: the offset is at most the larger of
-    // those at `time` and at `best`, whatever change of offset lies between them.
-    let lastWall = best === undefined ? undefined : this.#lastWallBefore(best, offset);
+    let lastWall = best === undefined ? undefined : this.#lastWallBefore(time, best);
     let from = time + offset * MS_PER_MINUTE;
     for (let step = 0; step < SEARCH_LIMIT; step++) {
       const wall = nextOf(this.#wallClock, from);
       if (wall === undefined || (lastWall !== undefined && wall > lastWall)) break;
-      const { instants, repeated } = this.#instantsOf(wall);
+      const { instants, repeated, skippedUntil } = this.#instantsOf(wall);
       for (const instant of instants) {
         if (instant > time && (best === undefined || instant < best)) {
           best = instant;
-          lastWall = this.#lastWallBefore(best, offset);
+          lastWall = this.#lastWallBefore(time, best);
         }
       }
       from = wall;
+      // The rest of a jump's skipped local times fire after this one, in order: go past them to
+      // the first local time after the jump, which may fire sooner.
+      if (skippedUntil !== undefined) from = Math.max(wall, skippedUntil - 1);
       if (repeated !== undefined) {
         // A repeated local time this expression fires once, at its first occurrence: those up
         // to `time`'s reading in that first offset, and still repeated, fired before `time`.
@@ -71,9 +72,15 @@ export class ZonedCron {
     return best;
   }
 
-  /** The latest local time that can still happen before `best`. */
-  #lastWallBefore(best: number, offsetAtTime: number): number {
-    return best + Math.max(offsetAtTime, this.#offsetAt(best)) * MS_PER_MINUTE;
+  /**
+   * The latest local time that can still happen between `time` and `best`: read with `best`'s
+   * offset, or, before a change of offset between them, with `time`'s.
+   */
+  #lastWallBefore(time: number, best: number): number {
+    const atBest = best + this.#offsetAt(best) * MS_PER_MINUTE;
+    const change = this.#shiftBetween(time, best);
+    if (change === undefined) return atBest;
+    return Math.max(atBest, change.at + change.before * MS_PER_MINUTE);
   }
 
   /**
@@ -87,6 +94,8 @@ export class ZonedCron {
      * the repetition ends at.
      */
     readonly repeated?: { readonly before: number; readonly until: number };
+    /** For a skipped time: the local time the jump lands on. */
+    readonly skippedUntil?: number;
   } {
     const before = this.#offsetAt(wall - DAY_MS);
     const after = this.#offsetAt(wall + DAY_MS);
@@ -100,8 +109,11 @@ export class ZonedCron {
       const change = this.#shiftBetween(early, late)?.at ?? late;
       return { instants: [early], repeated: { before, until: change + before * MS_PER_MINUTE } };
     }
+    if (lateHolds) return { instants: [late] };
+    if (earlyHolds) return { instants: [early] };
     // Skipped, read with the offset before the jump: that puts it one gap later.
-    return { instants: [lateHolds ? late : early] };
+    const jump = this.#shiftBetween(late, early)?.at ?? early;
+    return { instants: [early], skippedUntil: jump + after * MS_PER_MINUTE };
   }
 
   /**

@@ -4,6 +4,8 @@ const MS_PER_MINUTE = 60_000;
 const DAY_MS = 86_400_000;
 /** Longer than any change of a zone's offset: Samoa skipped 30 December 2011, 24 hours. */
 const LONGEST_SHIFT_MS = 25 * 3_600_000;
+/** Offsets read lately, kept per instant; a few answers' worth. */
+const RECENT_OFFSETS = 64;
 /** Wall-clock matches looked at for one answer: a day of them at one a second, and some. */
 const SEARCH_LIMIT = 100_000;
 
@@ -37,7 +39,18 @@ export class ZonedCron {
    */
   constructor(wallClock: CronExpression, offsetAt: (time: number) => number, everyHour: boolean) {
     this.#wallClock = wallClock;
-    this.#offsetAt = offsetAt;
+    // One answer reads the same few instants several times (the query's, the answer's), and a
+    // read is an Intl call of a few microseconds: the last ones read are kept.
+    const recent = new Map<number, number>();
+    this.#offsetAt = (time) => {
+      let offset = recent.get(time);
+      if (offset === undefined) {
+        if (recent.size >= RECENT_OFFSETS) recent.clear();
+        offset = offsetAt(time);
+        recent.set(time, offset);
+      }
+      return offset;
+    };
     this.#everyHour = everyHour;
   }
 
